@@ -1,0 +1,32 @@
+"""Coordinate reference systems: analysis in British National Grid, display in WGS84."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from pyproj import Transformer
+
+BNG = "EPSG:27700"
+WGS84 = "EPSG:4326"
+
+# A generous lon/lat box around Great Britain (mainland, islands and territorial sea).
+GB_LON_RANGE = (-8.75, 1.85)
+GB_LAT_RANGE = (49.8, 60.95)
+
+
+@functools.lru_cache(maxsize=4)
+def _transformer(source: str, target: str) -> Transformer:
+    return Transformer.from_crs(source, target, always_xy=True)
+
+
+def lonlat_to_bng(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Project WGS84 longitude/latitude (degrees) to BNG easting/northing (metres)."""
+    return _transformer(WGS84, BNG).transform(np.asarray(lon, dtype=float),
+                                               np.asarray(lat, dtype=float))
+
+
+def bng_to_lonlat(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Project BNG easting/northing (metres) to WGS84 longitude/latitude (degrees)."""
+    return _transformer(BNG, WGS84).transform(np.asarray(x, dtype=float),
+                                               np.asarray(y, dtype=float))

@@ -1,0 +1,202 @@
+"""Boundary validation helpers shared by the ``hotspots`` modules.
+
+Every public function of the package validates its arguments with these
+helpers so that error messages have one shape, for example::
+
+    The 'eps' parameter of dbscan_incidents must be a float in the range
+    (0, inf). Got -1 instead.
+
+``ValueError`` is raised for bad values and ``TypeError`` for wrong types.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _fmt(value: Any) -> str:
+    """Short representation of an offending value for an error message."""
+    if isinstance(value, (bool, np.bool_)):
+        return repr(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        return str(int(f)) if f.is_integer() and math.isfinite(f) else repr(f)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"an object of type {type(value).__name__}"
+
+
+def _range_text(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+
+    def num(v: float) -> str:
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+    return f"{left}{num(low)}, {num(high)}{right}"
+
+
+def _in_range(v: float, low: float, high: float, low_open: bool, high_open: bool) -> bool:
+    if math.isnan(v):
+        return False
+    ok_low = v > low if low_open else v >= low
+    ok_high = v < high if high_open else v <= high
+    return ok_low and ok_high
+
+
+def check_float(
+    value: Any,
+    name: str,
+    func: str,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = True,
+    high_open: bool = True,
+) -> float:
+    """Validate a real scalar in a range and return it as ``float``."""
+    rng = _range_text(low, high, low_open, high_open)
+    msg = f"The {name!r} parameter of {func} must be a float in the range {rng}. Got {_fmt(value)} instead."
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(msg)
+    v = float(value)
+    if not _in_range(v, low, high, low_open, high_open):
+        raise ValueError(msg)
+    return v
+
+
+def check_int(
+    value: Any,
+    name: str,
+    func: str,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = True,
+) -> int:
+    """Validate an integer scalar in a range and return it as ``int``."""
+    rng = _range_text(low, high, low_open, high_open)
+    msg = f"The {name!r} parameter of {func} must be an int in the range {rng}. Got {_fmt(value)} instead."
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(msg)
+    v = int(value)
+    if not _in_range(float(v), low, high, low_open, high_open):
+        raise ValueError(msg)
+    return v
+
+
+def check_option(value: Any, name: str, func: str, options: Iterable[str]) -> str:
+    """Validate that ``value`` is one of the string ``options``."""
+    options = tuple(options)
+    text = ", ".join(repr(o) for o in options)
+    msg = f"The {name!r} parameter of {func} must be a str among {{{text}}}. Got {_fmt(value)} instead."
+    if not isinstance(value, str):
+        raise TypeError(msg)
+    if value not in options:
+        raise ValueError(msg)
+    return value
+
+
+def as_float_array(values: Any, name: str, func: str, *, finite: bool = True) -> np.ndarray:
+    """Convert a 1-D numeric array-like to a float64 array without modifying it.
+
+    Raises ``TypeError`` for non-numeric input and ``ValueError`` for a wrong
+    number of dimensions or (when ``finite``) NaN / infinite entries.
+    """
+    type_msg = (
+        f"The {name!r} parameter of {func} must be a 1-D array-like of numbers. "
+        f"Got {{}} instead."
+    )
+    if isinstance(values, (str, bytes)) or values is None or isinstance(values, (pd.DataFrame, dict)):
+        raise TypeError(type_msg.format(_fmt(values)))
+    if isinstance(values, (pd.Series, pd.Index)):
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            raise TypeError(type_msg.format(f"a pandas object of dtype {dtype}"))
+        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        try:
+            arr = np.asarray(values)
+        except (TypeError, ValueError) as exc:  # ragged nested sequences
+            raise TypeError(type_msg.format(_fmt(values))) from exc
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(type_msg.format(f"an array of dtype {arr.dtype}"))
+        arr = arr.astype(np.float64, copy=False)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"The {name!r} parameter of {func} must be a 1-D array-like of numbers. "
+            f"Got an array of shape {arr.shape} instead."
+        )
+    if finite:
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        if bad:
+            raise ValueError(
+                f"The {name!r} parameter of {func} must contain only finite numbers "
+                f"(no NaN or inf). Got {bad} non-finite value(s) instead."
+            )
+    return arr
+
+
+def as_coordinates(x: Any, y: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a pair of coordinate arrays (EPSG:27700 metres)."""
+    xa = as_float_array(x, "x", func)
+    ya = as_float_array(y, "y", func)
+    if xa.shape != ya.shape:
+        raise ValueError(
+            f"The 'x' and 'y' parameters of {func} must have the same length. "
+            f"Got {xa.size} and {ya.size} instead."
+        )
+    return xa, ya
+
+
+def as_weights(weights: Any, n: int, func: str) -> np.ndarray:
+    """Validate optional non-negative finite weights of length ``n``."""
+    if weights is None:
+        return np.ones(n, dtype=np.float64)
+    w = as_float_array(weights, "weights", func)
+    if w.size != n:
+        raise ValueError(
+            f"The 'weights' parameter of {func} must have one value per point ({n}). "
+            f"Got {w.size} instead."
+        )
+    if np.any(w < 0):
+        raise ValueError(
+            f"The 'weights' parameter of {func} must contain only non-negative numbers. "
+            f"Got {int(np.count_nonzero(w < 0))} negative value(s) instead."
+        )
+    return w
+
+
+def check_bounds(bounds: Any, name: str, func: str) -> tuple[float, float, float, float]:
+    """Validate ``(xmin, ymin, xmax, ymax)`` with finite values and min <= max."""
+    msg = (
+        f"The {name!r} parameter of {func} must be a tuple (xmin, ymin, xmax, ymax) of "
+        f"finite floats with xmin <= xmax and ymin <= ymax. Got {{}} instead."
+    )
+    if isinstance(bounds, (str, bytes)):
+        raise TypeError(msg.format(_fmt(bounds)))
+    try:
+        items = list(bounds)
+    except TypeError as exc:
+        raise TypeError(msg.format(_fmt(bounds))) from exc
+    if len(items) != 4 or any(
+        isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) for v in items
+    ):
+        raise TypeError(msg.format(repr(tuple(items)) if len(items) <= 8 else _fmt(bounds)))
+    xmin, ymin, xmax, ymax = (float(v) for v in items)
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmin > xmax or ymin > ymax:
+        raise ValueError(msg.format(repr((xmin, ymin, xmax, ymax))))
+    return xmin, ymin, xmax, ymax

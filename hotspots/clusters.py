@@ -1,0 +1,456 @@
+"""DBSCAN clustering of incidents that share anonymised map points.
+
+police.uk snaps every incident to one of a fixed set of anonymous map
+points, so many incidents share identical coordinates.  DBSCAN is run on
+the **unique** locations with their incident counts as ``sample_weight``;
+this gives the same clusters as DBSCAN on every incident (a location is a
+core point when the incidents within ``eps`` - its own included - number at
+least ``min_samples``) at a fraction of the memory, because the neighbour
+lists DBSCAN materialises grow with the square of the number of points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sklearn.cluster import DBSCAN
+from sklearn.neighbors import KDTree
+
+from hotspots._validation import as_coordinates, as_float_array, check_float, check_int
+
+__all__ = [
+    "BYTES_PER_NEIGHBOUR_PAIR",
+    "ClusterMemoryError",
+    "ClusterResult",
+    "auto_eps",
+    "auto_min_samples",
+    "cluster_outlines",
+    "dbscan_incidents",
+    "estimate_dbscan_memory_mb",
+    "estimate_neighbour_pairs",
+]
+
+CRS = "EPSG:27700"
+
+#: Bytes of peak memory per neighbour pair DBSCAN materialises: an int64
+#: index in the neighbourhood arrays plus the same again for the temporary
+#: buffers of the tree query (measured on scikit-learn 1.9, rounded up).
+BYTES_PER_NEIGHBOUR_PAIR: int = 16
+
+#: Upper cap of :func:`auto_min_samples`.
+MAX_AUTO_MIN_SAMPLES: int = 50
+
+
+class ClusterMemoryError(ValueError):
+    """DBSCAN would need more memory than allowed for the chosen ``eps``.
+
+    The message gives the predicted memory in MB and a smaller ``eps`` that
+    fits; the same numbers are available as attributes.
+
+    Attributes
+    ----------
+    predicted_mb : float
+        Predicted peak memory of DBSCAN at the requested ``eps``, MB.
+    max_memory_mb : float
+        The allowed memory, MB.
+    eps : float
+        The requested neighbourhood radius, metres.
+    suggested_eps : float or None
+        A smaller radius in metres whose prediction fits, or ``None`` if
+        none does.
+    """
+
+    def __init__(self, message: str, *, predicted_mb: float, max_memory_mb: float, eps: float, suggested_eps: float | None):
+        super().__init__(message)
+        self.predicted_mb = predicted_mb
+        self.max_memory_mb = max_memory_mb
+        self.eps = eps
+        self.suggested_eps = suggested_eps
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    """Result of :func:`dbscan_incidents`.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of int, shape (n,)
+        Cluster of each incident: -1 for noise, clusters ``0..k-1`` ranked
+        by incident count (0 = most incidents; ties by first location in
+        lexicographic (x, y) order).
+    eps : float
+        Neighbourhood radius used, metres.
+    min_samples : int
+        Minimum incidents within ``eps`` (own location included) for a core point.
+    n_clusters : int
+        Number of clusters ``k``.
+    n_noise : int
+        Number of incidents labelled -1.
+    n_unique_locations : int
+        Number of distinct (x, y) locations clustered.
+    """
+
+    labels: np.ndarray
+    eps: float
+    min_samples: int
+    n_clusters: int
+    n_noise: int
+    n_unique_locations: int
+
+
+def _unique_locations(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique (x, y) rows, the inverse mapping and the multiplicities."""
+    xy = np.column_stack([x, y])
+    if xy.shape[0] == 0:
+        return xy, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    uniq, inverse, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
+    return uniq, inverse.reshape(-1), counts
+
+
+def auto_min_samples(n: int) -> int:
+    """Default DBSCAN ``min_samples`` for ``n`` incidents.
+
+    Heuristic: ``max(5, min(50, ceil(sqrt(n) / 2)))``.  It grows slowly with
+    the data so that a year of a force area's violence (tens of thousands of
+    incidents) needs a few dozen incidents within ``eps`` to seed a cluster,
+    while small selections still need at least 5.
+
+    Parameters
+    ----------
+    n : int
+        Number of incidents, >= 0.
+
+    Returns
+    -------
+    int
+        ``min_samples`` in [5, 50].
+    """
+    n = check_int(n, "n", "auto_min_samples", low=0)
+    return int(max(5, min(MAX_AUTO_MIN_SAMPLES, math.ceil(math.sqrt(n) / 2))))
+
+
+def _knee(values: np.ndarray) -> float:
+    """Knee of an ascending curve: the point farthest below its chord."""
+    m = values.size
+    if m == 0:
+        return math.nan
+    if m < 3 or values[-1] == values[0]:
+        return float(values[-1])
+    t = np.linspace(0.0, 1.0, m)
+    v = (values - values[0]) / (values[-1] - values[0])
+    return float(values[int(np.argmax(t - v))])
+
+
+def _k_distances(uniq: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each unique location to its k-th nearest incident.
+
+    Incidents are counted by multiplicity, the location itself included, so
+    a location holding >= k incidents has distance 0.  ``inf`` when fewer
+    than ``k`` incidents exist in total.
+    """
+    m = uniq.shape[0]
+    q = min(k, m)
+    dist, ind = KDTree(uniq).query(uniq, k=q)
+    cum = np.cumsum(counts[ind], axis=1)
+    reached = cum >= k
+    first = np.argmax(reached, axis=1)
+    out = dist[np.arange(m), first]
+    out[~reached.any(axis=1)] = np.inf
+    return out
+
+
+def auto_eps(x, y, *, min_samples: int, lower: float = 50.0, upper: float = 1000.0) -> float:
+    """DBSCAN ``eps`` from the knee of the sorted k-distance curve.
+
+    For each incident the distance to its ``min_samples``-th nearest
+    incident (itself and incidents at the same location included, so a
+    location holding ``min_samples`` incidents has distance 0) is computed;
+    the distances sorted ascending form the k-distance curve and its knee
+    (the point farthest below the chord from the first to the last value)
+    is returned, clipped to ``[lower, upper]``.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        Incident eastings and northings, metres (EPSG:27700).
+    min_samples : int
+        ``k`` of the k-distance curve, >= 1 (the DBSCAN ``min_samples``).
+    lower : float, default 50.0
+        Smallest eps returned, metres, > 0.
+    upper : float, default 1000.0
+        Largest eps returned, metres, >= ``lower``.
+
+    Returns
+    -------
+    float
+        eps in metres.  ``upper`` when there are fewer than ``min_samples``
+        incidents (no cluster is possible at any radius).
+    """
+    func = "auto_eps"
+    xa, ya = as_coordinates(x, y, func)
+    min_samples = check_int(min_samples, "min_samples", func, low=1)
+    lower = check_float(lower, "lower", func, low=0.0)
+    upper = check_float(upper, "upper", func, low=0.0)
+    if upper < lower:
+        raise ValueError(
+            f"The 'upper' parameter of {func} must be >= 'lower' ({lower:g}). Got {upper:g} instead."
+        )
+    if xa.size < min_samples:
+        return upper
+    uniq, _, counts = _unique_locations(xa, ya)
+    kd = _k_distances(uniq, counts, min_samples)
+    curve = np.sort(np.repeat(kd, counts))
+    curve = curve[np.isfinite(curve)]
+    knee = _knee(curve)
+    if not math.isfinite(knee):
+        return upper
+    return float(min(max(knee, lower), upper))
+
+
+def _count_pairs(uniq: np.ndarray, eps: float, tree: KDTree | None = None) -> int:
+    if uniq.shape[0] == 0:
+        return 0
+    tree = KDTree(uniq) if tree is None else tree
+    return int(tree.query_radius(uniq, r=eps, count_only=True).sum())
+
+
+def estimate_neighbour_pairs(x, y, *, eps: float) -> int:
+    """Number of neighbour pairs DBSCAN will materialise.
+
+    Counts ordered pairs ``(i, j)`` of **unique** locations within ``eps``
+    of each other, each location paired with itself included - the total
+    length of the neighbourhood lists that :func:`dbscan_incidents` builds.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        Incident eastings and northings, metres (EPSG:27700).
+    eps : float
+        Neighbourhood radius, metres, > 0.
+
+    Returns
+    -------
+    int
+        Number of ordered pairs, ``>= n_unique_locations``.
+    """
+    func = "estimate_neighbour_pairs"
+    xa, ya = as_coordinates(x, y, func)
+    eps = check_float(eps, "eps", func, low=0.0)
+    uniq, _, _ = _unique_locations(xa, ya)
+    return _count_pairs(uniq, eps)
+
+
+def estimate_dbscan_memory_mb(n_pairs: int) -> float:
+    """Predicted peak memory of DBSCAN's neighbourhood lists.
+
+    Parameters
+    ----------
+    n_pairs : int
+        Neighbour pairs from :func:`estimate_neighbour_pairs`, >= 0.
+
+    Returns
+    -------
+    float
+        Megabytes (2**20 bytes): ``n_pairs * BYTES_PER_NEIGHBOUR_PAIR / 2**20``.
+    """
+    n_pairs = check_int(n_pairs, "n_pairs", "estimate_dbscan_memory_mb", low=0)
+    return n_pairs * BYTES_PER_NEIGHBOUR_PAIR / 2**20
+
+
+def _suggest_eps(uniq: np.ndarray, tree: KDTree, eps: float, max_memory_mb: float) -> float | None:
+    """Largest eps (found by halving then bisection) whose prediction fits."""
+    def fits(e: float) -> bool:
+        return estimate_dbscan_memory_mb(_count_pairs(uniq, e, tree)) <= max_memory_mb
+
+    if estimate_dbscan_memory_mb(uniq.shape[0]) > max_memory_mb:
+        return None  # even eps -> 0 (self pairs only) does not fit
+    hi, lo = eps, eps / 2.0
+    while not fits(lo):
+        hi, lo = lo, lo / 2.0
+        if lo < 1e-3:
+            return None
+    for _ in range(12):
+        mid = 0.5 * (lo + hi)
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid
+    # Round down to a readable value (whole metres when possible).
+    nice = math.floor(lo) if lo >= 2 else math.floor(lo * 100) / 100
+    return float(nice) if nice > 0 and fits(nice) else float(lo)
+
+
+def dbscan_incidents(
+    x,
+    y,
+    *,
+    eps: float | None = None,
+    min_samples: int | None = None,
+    max_memory_mb: float = 1024.0,
+) -> ClusterResult:
+    """DBSCAN clusters of incidents, computed on their unique locations.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        Incident eastings and northings, metres (EPSG:27700).  Repeated
+        coordinates (police.uk map points) are expected.
+    eps : float, optional
+        Neighbourhood radius in metres, > 0.  Default :func:`auto_eps`.
+    min_samples : int, optional
+        Incidents within ``eps`` (own location included) needed for a core
+        point, >= 1.  Default :func:`auto_min_samples` of ``n``.
+    max_memory_mb : float, default 1024.0
+        Memory budget for DBSCAN's neighbour lists, MB (> 0).
+
+    Returns
+    -------
+    ClusterResult
+        Labels per incident (-1 noise, clusters ranked by size) and the
+        parameters used.  The clustering equals ``DBSCAN(eps,
+        min_samples).fit(xy)`` on all incidents up to renumbering (border
+        points reachable from two clusters may go to either, as in DBSCAN).
+
+    Raises
+    ------
+    ClusterMemoryError
+        If the predicted memory (:func:`estimate_dbscan_memory_mb`) exceeds
+        ``max_memory_mb``; the message names a smaller eps that fits.
+    """
+    func = "dbscan_incidents"
+    xa, ya = as_coordinates(x, y, func)
+    if eps is not None:
+        eps = check_float(eps, "eps", func, low=0.0)
+    if min_samples is not None:
+        min_samples = check_int(min_samples, "min_samples", func, low=1)
+    max_memory_mb = check_float(max_memory_mb, "max_memory_mb", func, low=0.0)
+
+    n = xa.size
+    if min_samples is None:
+        min_samples = auto_min_samples(n)
+    if eps is None:
+        eps = auto_eps(xa, ya, min_samples=min_samples)
+    if n == 0:
+        return ClusterResult(
+            labels=np.zeros(0, dtype=np.int64), eps=eps, min_samples=min_samples,
+            n_clusters=0, n_noise=0, n_unique_locations=0,
+        )
+
+    uniq, inverse, counts = _unique_locations(xa, ya)
+    tree = KDTree(uniq)
+    n_pairs = _count_pairs(uniq, eps, tree)
+    predicted = estimate_dbscan_memory_mb(n_pairs)
+    if predicted > max_memory_mb:
+        suggestion = _suggest_eps(uniq, tree, eps, max_memory_mb)
+        hint = (
+            f"Use eps={suggestion:g} m or less, or raise max_memory_mb."
+            if suggestion is not None
+            else "No eps fits: raise max_memory_mb or cluster fewer incidents."
+        )
+        raise ClusterMemoryError(
+            f"DBSCAN with eps={eps:g} m on {uniq.shape[0]:,} unique locations would build "
+            f"{n_pairs:,} neighbour pairs, about {predicted:,.0f} MB, more than "
+            f"max_memory_mb={max_memory_mb:g} MB. {hint}",
+            predicted_mb=predicted, max_memory_mb=max_memory_mb, eps=eps, suggested_eps=suggestion,
+        )
+
+    model = DBSCAN(eps=eps, min_samples=min_samples, algorithm="kd_tree")
+    raw = model.fit(uniq, sample_weight=counts.astype(np.float64)).labels_
+    per_incident = raw[inverse]
+
+    # Rank clusters by incident count (descending); ties by original label,
+    # i.e. by the cluster's first location in lexicographic (x, y) order.
+    k = int(raw.max()) + 1 if raw.size else 0
+    labels = np.full(n, -1, dtype=np.int64)
+    if k:
+        sizes = np.bincount(per_incident[per_incident >= 0], minlength=k)
+        order = np.argsort(-sizes, kind="stable")
+        rank = np.empty(k, dtype=np.int64)
+        rank[order] = np.arange(k)
+        clustered = per_incident >= 0
+        labels[clustered] = rank[per_incident[clustered]]
+    labels.flags.writeable = False
+    return ClusterResult(
+        labels=labels,
+        eps=float(eps),
+        min_samples=int(min_samples),
+        n_clusters=k,
+        n_noise=int(np.count_nonzero(labels < 0)),
+        n_unique_locations=int(uniq.shape[0]),
+    )
+
+
+def _as_labels(labels, n: int, func: str) -> np.ndarray:
+    msg = f"The 'labels' parameter of {func} must be a 1-D array of integer cluster labels (-1 = noise)."
+    if isinstance(labels, pd.Series):
+        if not pd.api.types.is_integer_dtype(labels.dtype) or pd.api.types.is_bool_dtype(labels.dtype):
+            raise TypeError(f"{msg} Got a pandas Series of dtype {labels.dtype} instead.")
+        arr = labels.to_numpy(dtype=np.int64)
+    else:
+        arr = np.asarray(labels)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{msg} Got an array of dtype {arr.dtype} instead.")
+        arr = arr.astype(np.int64, copy=False)
+    if arr.ndim != 1 or arr.size != n:
+        raise ValueError(f"{msg} Got shape {arr.shape} for {n} points instead.")
+    if np.any(arr < -1):
+        raise ValueError(f"{msg} Got labels below -1 instead.")
+    return arr
+
+
+def cluster_outlines(x, y, labels, *, ratio: float = 0.3, buffer_m: float = 25.0) -> gpd.GeoDataFrame:
+    """One outline polygon per cluster.
+
+    The outline is the concave hull (``shapely.concave_hull``) of the
+    cluster's unique locations, buffered so that clusters of one or two
+    locations (a point or a line) still get an area.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        Incident eastings and northings, metres (EPSG:27700).
+    labels : array-like of int, shape (n,)
+        Cluster label per incident, -1 for noise (e.g.
+        ``ClusterResult.labels``).
+    ratio : float, default 0.3
+        Concave hull ratio in [0, 1]: 0 is the most concave, 1 the convex hull.
+    buffer_m : float, default 25.0
+        Buffer distance around the hull, metres, > 0.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        CRS EPSG:27700, columns ``cluster_id`` (the label), ``n_incidents``,
+        ``n_locations`` (unique locations), ``area_km2`` and ``geometry``,
+        sorted by ``n_incidents`` descending (ties by ``cluster_id``).  Empty
+        with those columns when every incident is noise.
+    """
+    func = "cluster_outlines"
+    xa, ya = as_coordinates(x, y, func)
+    lab = _as_labels(labels, xa.size, func)
+    ratio = check_float(ratio, "ratio", func, low=0.0, high=1.0, low_open=False, high_open=False)
+    buffer_m = check_float(buffer_m, "buffer_m", func, low=0.0)
+
+    rows = []
+    for cid in np.unique(lab[lab >= 0]):
+        sel = lab == cid
+        pts = np.unique(np.column_stack([xa[sel], ya[sel]]), axis=0)
+        hull = shapely.concave_hull(shapely.multipoints(pts), ratio=ratio)
+        geom = shapely.buffer(hull, buffer_m)
+        rows.append((int(cid), int(sel.sum()), int(pts.shape[0]), geom.area / 1e6, geom))
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    return gpd.GeoDataFrame(
+        {
+            "cluster_id": pd.Series([r[0] for r in rows], dtype="int64"),
+            "n_incidents": pd.Series([r[1] for r in rows], dtype="int64"),
+            "n_locations": pd.Series([r[2] for r in rows], dtype="int64"),
+            "area_km2": pd.Series([r[3] for r in rows], dtype="float64"),
+        },
+        geometry=gpd.GeoSeries([r[4] for r in rows], crs=CRS),
+        crs=CRS,
+    )

@@ -1,0 +1,195 @@
+"""From selected incidents to what a map page shows: surfaces, outlines and ranked tables.
+
+These functions compose the method modules (:mod:`hotspots.kde`, :mod:`hotspots.outlines`,
+:mod:`hotspots.clusters`, :mod:`hotspots.summary`) for one study area. Everything is in
+EPSG:27700 metres; nothing here knows about Streamlit or pydeck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots.clusters import ClusterMemoryError, ClusterResult, cluster_outlines, dbscan_incidents
+from hotspots.grid import cells_within
+from hotspots.kde import DensitySurface, kernel_density
+from hotspots.outlines import density_threshold, hotspot_outlines
+from hotspots.summary import assign_to_polygons, summarise_areas
+
+THRESHOLD_METHODS = {"top_percent": "densest {value:g}% of the area",
+                     "mean_multiple": "density ≥ {value:g} × the area's mean"}
+
+
+def select_incidents(incidents: pd.DataFrame, *, area_code: str | None,
+                     months: Iterable[str], crime_types: Iterable[str]) -> pd.DataFrame:
+    """Filter incidents to one CSP (or the whole area), some months and some crime types.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Accepted incidents with ``in_area``, ``lad_code``, ``month`` and ``crime_type``.
+    area_code : str or None
+        LAD code of the CSP, or None for every incident inside the Humber area.
+    months : iterable of str
+        ``YYYY-MM`` months to keep.
+    crime_types : iterable of str
+        police.uk crime types to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows (a new frame; the input is not modified).
+    """
+    keep = (incidents["in_area"].to_numpy(dtype=bool)
+            & incidents["month"].isin(list(months)).to_numpy(dtype=bool)
+            & incidents["crime_type"].isin(list(crime_types)).to_numpy(dtype=bool))
+    if area_code is not None:
+        keep &= (incidents["lad_code"] == area_code).to_numpy(dtype=bool, na_value=False)
+    return incidents.loc[keep].reset_index(drop=True)
+
+
+def area_lsoas(lsoas: gpd.GeoDataFrame, area_code: str | None) -> gpd.GeoDataFrame:
+    """The LSOAs of one CSP, or all of them when `area_code` is None."""
+    if area_code is None:
+        return lsoas
+    subset = lsoas[lsoas["lad_code"] == area_code]
+    if subset.empty:
+        raise ValueError(f"No LSOAs with lad_code {area_code!r}; known codes: "
+                         f"{sorted(lsoas['lad_code'].unique())}.")
+    return subset
+
+
+def study_area(lsoas: gpd.GeoDataFrame, area_code: str | None) -> shapely.Geometry:
+    """The union of the area's LSOA polygons (EPSG:27700)."""
+    return shapely.union_all(area_lsoas(lsoas, area_code).geometry.to_numpy())
+
+
+@dataclass(frozen=True)
+class HotspotAnalysis:
+    """A density surface with its hotspot outlines and their ranked table."""
+
+    surface: DensitySurface
+    threshold: float            # incidents per km²
+    threshold_label: str
+    outlines: gpd.GeoDataFrame  # EPSG:27700, with the table's columns joined
+    table: pd.DataFrame
+    n_incidents: int
+
+
+def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
+                     lsoas: pd.DataFrame, bandwidth: float, cell_size: float,
+                     threshold_method: str, threshold_value: float,
+                     weight: str | None = None) -> HotspotAnalysis:
+    """Kernel density of the incidents and outlines of the cells above a threshold.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Selected incidents with ``x``, ``y`` (EPSG:27700 metres), ``crime_type``, ``lsoa21cd``.
+    study_area : shapely geometry
+        The area (EPSG:27700) whose cells define "top X% of the area" and "mean density".
+    lsoas : pandas.DataFrame
+        ``lsoa21cd``, ``lsoa21nm``, ``imd_decile`` for the ranked table.
+    bandwidth, cell_size : float
+        Gaussian kernel standard deviation and grid cell side, metres.
+    threshold_method : {"top_percent", "mean_multiple"}
+        How the hotspot threshold is chosen (see :func:`hotspots.outlines.density_threshold`).
+    threshold_value : float
+        Percentage of the area, or multiple of the mean density.
+    weight : str, optional
+        Column of per-incident weights.
+
+    Returns
+    -------
+    HotspotAnalysis
+    """
+    if threshold_method not in THRESHOLD_METHODS:
+        raise ValueError(f"The 'threshold_method' parameter of hotspot_analysis must be one of "
+                         f"{sorted(THRESHOLD_METHODS)}. Got {threshold_method!r} instead.")
+    x = incidents["x"].to_numpy(dtype=float)
+    y = incidents["y"].to_numpy(dtype=float)
+    weights = None if weight is None else incidents[weight].to_numpy(dtype=float)
+    surface = kernel_density(x, y, bandwidth=bandwidth, cell_size=cell_size, weights=weights,
+                             bounds=tuple(study_area.bounds))
+    mask = cells_within(surface.grid, study_area)
+    label = THRESHOLD_METHODS[threshold_method].format(value=threshold_value)
+    if len(incidents) == 0:
+        threshold = np.inf
+        outlines = hotspot_outlines(surface, threshold=float(np.finfo(float).max))
+    else:
+        threshold = density_threshold(surface, method=threshold_method, value=threshold_value,
+                                      mask=mask)
+        outlines = hotspot_outlines(surface, threshold)
+    ids = assign_to_polygons(x, y, outlines, "hotspot_id")
+    table = summarise_areas(incidents, ids, lsoa_table=lsoas, id_name="hotspot_id")
+    outlines, table = _join_outline_table(outlines, table, "hotspot_id")
+    return HotspotAnalysis(surface=surface, threshold=float(threshold), threshold_label=label,
+                           outlines=outlines, table=table, n_incidents=len(incidents))
+
+
+@dataclass(frozen=True)
+class ClusterAnalysis:
+    """DBSCAN clusters with their outlines and ranked table, or why they could not be run."""
+
+    result: ClusterResult | None
+    outlines: gpd.GeoDataFrame
+    table: pd.DataFrame
+    message: str | None = None
+
+
+def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float | None,
+                     min_samples: int | None, max_memory_mb: float) -> ClusterAnalysis:
+    """Cluster incidents with DBSCAN (metres) and rank the clusters by incident count.
+
+    A too-large `eps` is refused before clustering: the result then has no clusters and a
+    `message` naming the predicted memory and an `eps` that fits.
+    """
+    x = incidents["x"].to_numpy(dtype=float)
+    y = incidents["y"].to_numpy(dtype=float)
+    empty = gpd.GeoDataFrame({"cluster_id": pd.Series([], dtype="int64")},
+                             geometry=gpd.GeoSeries([], crs="EPSG:27700"))
+    if len(incidents) < 2:
+        return ClusterAnalysis(result=None, outlines=empty, table=pd.DataFrame(),
+                               message="Too few incidents to cluster.")
+    try:
+        result = dbscan_incidents(x, y, eps=eps, min_samples=min_samples,
+                                  max_memory_mb=max_memory_mb)
+    except ClusterMemoryError as error:
+        return ClusterAnalysis(result=None, outlines=empty, table=pd.DataFrame(),
+                               message=str(error))
+    outlines = cluster_outlines(x, y, result.labels)
+    ids = np.where(result.labels >= 0, result.labels + 1, -1)
+    if "cluster_id" in outlines and len(outlines) and outlines["cluster_id"].min() == 0:
+        outlines = outlines.assign(cluster_id=outlines["cluster_id"] + 1)
+    table = summarise_areas(incidents, ids, lsoa_table=lsoas, id_name="cluster_id")
+    outlines, table = _join_outline_table(outlines, table, "cluster_id")
+    return ClusterAnalysis(result=result, outlines=outlines, table=table)
+
+
+def _join_outline_table(outlines: gpd.GeoDataFrame, table: pd.DataFrame,
+                        id_name: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Give every outline its table row (0 incidents if none fell inside) and re-rank.
+
+    Ids are renumbered 1..k by incidents inside (descending), so the map labels and the
+    ranked table agree.
+    """
+    if outlines.empty:
+        return outlines, table.iloc[0:0]
+    outlines = outlines.drop(columns=[c for c in table.columns
+                                      if c in outlines.columns and c != id_name])
+    merged = outlines.merge(table, on=id_name, how="left")
+    merged["incidents"] = merged["incidents"].fillna(0).astype("int64")
+    for column in ("crime_mix", "lsoa_names", "imd_deciles"):
+        merged[column] = merged[column].fillna("")
+    merged["lsoas"] = merged["lsoas"].fillna(0).astype("int64")
+    merged["area_km2"] = (merged.geometry.area / 1e6).round(3)
+    order = [c for c in ("incidents", "expected_incidents", "n_incidents") if c in merged]
+    merged = merged.sort_values(order, ascending=False, kind="stable", ignore_index=True)
+    merged[id_name] = np.arange(1, len(merged) + 1)
+    table = pd.DataFrame(merged.drop(columns="geometry"))
+    return merged, table

@@ -1,0 +1,249 @@
+"""Ranked summary table of hotspots / clusters, shown beside the map.
+
+Also :func:`assign_to_polygons`, which gives every incident the id of the
+hotspot or cluster polygon containing it.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from hotspots._validation import as_coordinates, as_weights, check_int
+
+__all__ = ["SUMMARY_COLUMNS", "assign_to_polygons", "summarise_areas"]
+
+#: Columns of :func:`summarise_areas` after the id column (``weight`` only
+#: when the incidents carry a ``weight`` column).
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "incidents",
+    "crime_mix",
+    "lsoas",
+    "lsoa_names",
+    "imd_deciles",
+    "most_deprived_decile",
+)
+
+#: Number of LSOA names listed before "+N more".
+MAX_LSOA_NAMES: int = 5
+
+
+def assign_to_polygons(x, y, polygons_gdf: gpd.GeoDataFrame, id_column: str) -> np.ndarray:
+    """Id of the polygon containing each point.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n,)
+        Point eastings and northings, metres (EPSG:27700).
+    polygons_gdf : geopandas.GeoDataFrame
+        Polygons (e.g. from :func:`hotspots.outlines.hotspot_outlines` or
+        :func:`hotspots.clusters.cluster_outlines`).  Its CRS should be
+        EPSG:27700; another CRS is reprojected to it, no CRS is taken as
+        EPSG:27700.
+    id_column : str
+        Integer column of ``polygons_gdf`` holding the ids (ids >= 0).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+        Id of the polygon covering each point (boundary included), -1 when
+        none.  Where polygons overlap the earliest row wins.
+    """
+    func = "assign_to_polygons"
+    xa, ya = as_coordinates(x, y, func)
+    if not isinstance(polygons_gdf, gpd.GeoDataFrame):
+        raise TypeError(
+            f"The 'polygons_gdf' parameter of {func} must be a GeoDataFrame. "
+            f"Got an object of type {type(polygons_gdf).__name__} instead."
+        )
+    if not isinstance(id_column, str):
+        raise TypeError(f"The 'id_column' parameter of {func} must be a str. Got {id_column!r} instead.")
+    if id_column not in polygons_gdf.columns:
+        raise ValueError(
+            f"The 'id_column' parameter of {func} must name a column of polygons_gdf "
+            f"({', '.join(map(str, polygons_gdf.columns))}). Got {id_column!r} instead."
+        )
+    ids = polygons_gdf[id_column]
+    if not pd.api.types.is_integer_dtype(ids.dtype) or pd.api.types.is_bool_dtype(ids.dtype):
+        raise TypeError(
+            f"The {id_column!r} column of polygons_gdf passed to {func} must hold integers. "
+            f"Got dtype {ids.dtype} instead."
+        )
+    out = np.full(xa.size, -1, dtype=np.int64)
+    if xa.size == 0 or len(polygons_gdf) == 0:
+        return out
+    geoms = polygons_gdf.geometry
+    if geoms.crs is not None and not geoms.crs.equals("EPSG:27700"):
+        geoms = geoms.to_crs("EPSG:27700")
+    tree = shapely.STRtree(np.asarray(geoms.values, dtype=object))
+    points = shapely.points(xa, ya)
+    point_idx, poly_idx = tree.query(points, predicate="intersects")
+    if point_idx.size:
+        # Earliest polygon row wins: sort pairs by polygon index descending so
+        # the smallest index is written last.
+        order = np.lexsort((-poly_idx, point_idx))
+        id_values = ids.to_numpy(dtype=np.int64)
+        out[point_idx[order]] = id_values[poly_idx[order]]
+    return out
+
+
+def _area_ids(area_ids, n: int, func: str) -> np.ndarray:
+    """Per-incident ids as float64 (NaN and -1 mean "no area")."""
+    msg = f"The 'area_ids' parameter of {func} must be a 1-D array of numeric ids with one value per incident ({n})."
+    if isinstance(area_ids, pd.Series):
+        if pd.api.types.is_bool_dtype(area_ids.dtype) or not pd.api.types.is_numeric_dtype(area_ids.dtype):
+            raise TypeError(f"{msg} Got a pandas Series of dtype {area_ids.dtype} instead.")
+        arr = area_ids.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        arr = np.asarray(area_ids)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{msg} Got an array of dtype {arr.dtype} instead.")
+        arr = arr.astype(np.float64)
+    if arr.ndim != 1 or arr.size != n:
+        raise ValueError(f"{msg} Got shape {arr.shape} instead.")
+    return arr
+
+
+def _require_columns(df, name: str, columns: tuple[str, ...], func: str) -> None:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"The {name!r} parameter of {func} must be a pandas DataFrame. Got an object of type {type(df).__name__} instead."
+        )
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"The {name!r} parameter of {func} must have columns {', '.join(columns)}. "
+            f"Missing {', '.join(missing)}."
+        )
+
+
+def _empty_summary(id_name: str, weighted: bool) -> pd.DataFrame:
+    cols = {id_name: pd.Series([], dtype="int64"), "incidents": pd.Series([], dtype="int64")}
+    if weighted:
+        cols["weight"] = pd.Series([], dtype="float64")
+    cols.update(
+        crime_mix=pd.Series([], dtype="str"),
+        lsoas=pd.Series([], dtype="int64"),
+        lsoa_names=pd.Series([], dtype="str"),
+        imd_deciles=pd.Series([], dtype="str"),
+        most_deprived_decile=pd.Series([], dtype="Int64"),
+    )
+    return pd.DataFrame(cols)
+
+
+def summarise_areas(
+    incidents: pd.DataFrame,
+    area_ids,
+    *,
+    lsoa_table: pd.DataFrame,
+    id_name: str = "hotspot_id",
+    top_types: int = 3,
+) -> pd.DataFrame:
+    """One summary row per hotspot / cluster, ranked by incident count.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        Columns ``x``, ``y`` (EPSG:27700 metres), ``crime_type`` (str),
+        ``lsoa21cd`` (str) and optionally ``weight`` (non-negative).  Not
+        modified.
+    area_ids : array-like or pandas.Series of shape (n,)
+        Hotspot / cluster id per incident row (positional, not aligned on
+        the index); -1 or NaN for incidents outside every area.
+    lsoa_table : pandas.DataFrame
+        Columns ``lsoa21cd``, ``lsoa21nm`` and ``imd_decile`` (1 = most
+        deprived 10 % of England), one row per LSOA.
+    id_name : str, default "hotspot_id"
+        Name of the id column of the result (e.g. ``"cluster_id"``).
+    top_types : int, default 3
+        Number of crime types listed in ``crime_mix``, >= 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by ``incidents`` descending (ties by id), columns: ``id_name``
+        (int), ``incidents`` (int), ``weight`` (float, sum of weights; only
+        when ``incidents`` has a ``weight`` column), ``crime_mix`` (e.g.
+        ``"Violence and sexual offences 63%, Public order 20%, Robbery 5%"``;
+        shares of the area's incidents, or of its weight when weighted),
+        ``lsoas`` (distinct LSOAs), ``lsoa_names`` (up to 5 names by
+        incident count, then ``"+N more"``; unknown codes shown as the
+        code), ``imd_deciles`` (deciles of those LSOAs ascending, e.g.
+        ``"1, 1, 2, 4"``), ``most_deprived_decile`` (nullable int, the
+        lowest decile).
+    """
+    func = "summarise_areas"
+    _require_columns(incidents, "incidents", ("x", "y", "crime_type", "lsoa21cd"), func)
+    _require_columns(lsoa_table, "lsoa_table", ("lsoa21cd", "lsoa21nm", "imd_decile"), func)
+    if not isinstance(id_name, str):
+        raise TypeError(f"The 'id_name' parameter of {func} must be a str. Got {id_name!r} instead.")
+    reserved = set(SUMMARY_COLUMNS) | {"weight"}
+    if id_name in reserved:
+        raise ValueError(
+            f"The 'id_name' parameter of {func} must not clash with the result columns. Got {id_name!r} instead."
+        )
+    top_types = check_int(top_types, "top_types", func, low=1)
+    ids = _area_ids(area_ids, len(incidents), func)
+    if lsoa_table["lsoa21cd"].duplicated().any():
+        raise ValueError(f"The 'lsoa_table' parameter of {func} must have one row per lsoa21cd. Got duplicated codes.")
+
+    weighted = "weight" in incidents.columns
+    keep = np.isfinite(ids) & (ids != -1)
+    if not keep.any():
+        return _empty_summary(id_name, weighted)
+    kept_ids = ids[keep]
+    if not np.all(kept_ids == np.round(kept_ids)):
+        raise ValueError(f"The 'area_ids' parameter of {func} must hold whole-number ids. Got fractional values.")
+
+    frame = pd.DataFrame(
+        {
+            "area": kept_ids.astype(np.int64),
+            "crime_type": incidents["crime_type"].to_numpy()[keep],
+            "lsoa21cd": incidents["lsoa21cd"].to_numpy()[keep],
+            "w": as_weights(incidents["weight"] if weighted else None, len(incidents), func)[keep],
+        }
+    )
+    names = dict(zip(lsoa_table["lsoa21cd"], lsoa_table["lsoa21nm"]))
+    deciles = dict(zip(lsoa_table["lsoa21cd"], lsoa_table["imd_decile"]))
+
+    records = []
+    for area, group in frame.groupby("area", sort=True):
+        n = len(group)
+        total_w = float(group["w"].sum())
+        mix = group.groupby("crime_type", sort=False)["w"].sum()
+        mix = mix.iloc[np.lexsort((np.asarray(mix.index, dtype=object).astype(str), -mix.to_numpy()))]
+        denom = total_w if total_w > 0 else 1.0
+        crime_mix = ", ".join(f"{t} {round(100 * v / denom):.0f}%" for t, v in mix.iloc[:top_types].items())
+
+        lsoa_counts = group["lsoa21cd"].value_counts(sort=False)
+        codes = np.asarray(lsoa_counts.index, dtype=object).astype(str)
+        order = np.lexsort((codes, -lsoa_counts.to_numpy()))
+        ranked = [codes[i] for i in order]
+        shown = [str(names.get(c, c)) for c in ranked[:MAX_LSOA_NAMES]]
+        lsoa_names = ", ".join(shown)
+        if len(ranked) > MAX_LSOA_NAMES:
+            lsoa_names += f", +{len(ranked) - MAX_LSOA_NAMES} more"
+        decs = sorted(int(deciles[c]) for c in ranked if c in deciles and pd.notna(deciles[c]))
+        record = {id_name: int(area), "incidents": n}
+        if weighted:
+            record["weight"] = total_w
+        record.update(
+            crime_mix=crime_mix,
+            lsoas=len(ranked),
+            lsoa_names=lsoa_names,
+            imd_deciles=", ".join(str(d) for d in decs),
+            most_deprived_decile=decs[0] if decs else pd.NA,
+        )
+        records.append(record)
+
+    out = pd.DataFrame.from_records(records)
+    out = out.sort_values(["incidents", id_name], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out[id_name] = out[id_name].astype("int64")
+    out["incidents"] = out["incidents"].astype("int64")
+    out["lsoas"] = out["lsoas"].astype("int64")
+    out["most_deprived_decile"] = out["most_deprived_decile"].astype("Int64")
+    for col in ("crime_mix", "lsoa_names", "imd_deciles"):
+        out[col] = out[col].astype("str")
+    return out

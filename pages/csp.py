@@ -1,0 +1,33 @@
+"""One Community Safety Partnership: headline figures, trend and the hotspot map."""
+
+import streamlit as st
+
+from config import get_config
+from ui import data
+from ui.map_view import freshness_caption, render_map_section
+from ui.summary_view import csp_cards, trend_chart
+from ui.widgets import map_filters
+
+
+def render(area_code: str) -> None:
+    """Render the page of the CSP with LAD code `area_code` (from ``config/areas.toml``)."""
+    config = get_config()
+    area = config.area(area_code)
+    st.title(area.name)
+    freshness_caption()
+    filters = map_filters(config, data.available_months(), key=area.slug)
+
+    summary = data.csp_summary(filters.months, filters.crime_group)
+    lsoas = data.lsoa_rates(area_code, filters.months, filters.crime_group)
+    left, middle, right = st.columns([2, 1, 2])
+    with left:
+        csp_cards(summary, only=area_code)
+    with middle:
+        st.metric("LSOAs", f"{len(lsoas):,}")
+        st.metric("LSOAs in IMD decile 1", f"{int((lsoas['imd_decile'] == 1).sum()):,}",
+                  help="Among the 10% most deprived LSOAs in England (IoD 2025).")
+    with right:
+        trend_chart(filters.months, filters.crime_group, area=area.short_name)
+
+    st.subheader(f"{filters.crime_group}: hotspots and clusters")
+    render_map_section(area_code, filters, config)

@@ -1,0 +1,238 @@
+"""pydeck deck builders: aggregated layers only, reprojected to WGS84 for display.
+
+Everything that reaches the browser is aggregated (LSOA polygons, a density image, outlines);
+incident points are added only when the selection is small. Every string that comes from data
+is HTML-escaped before it is put into a tooltip.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+from PIL import Image
+
+from geodata.crs import WGS84, bng_to_lonlat
+
+#: Layer keys and the labels the layer switch shows.
+LAYERS: dict[str, str] = {
+    "choropleth": "LSOA deprivation (IoD 2025 decile)",
+    "density": "Kernel density surface",
+    "hotspots": "Hotspot outlines",
+    "clusters": "DBSCAN cluster outlines",
+    "lsoa_boundaries": "LSOA boundaries",
+    "points": "Incident points (small selections only)",
+}
+DEFAULT_LAYERS = ("choropleth", "density", "hotspots", "clusters", "lsoa_boundaries")
+
+#: Deciles 1 (most deprived) to 10 (least deprived): dark purple to pale, colour-blind safe.
+DECILE_COLOURS: list[list[int]] = [
+    [63, 0, 125], [84, 39, 143], [106, 81, 163], [128, 125, 186], [158, 154, 200],
+    [188, 189, 220], [218, 218, 235], [235, 235, 244], [245, 245, 250], [252, 251, 253],
+]
+#: Density ramp (YlOrRd) from the lowest shown density to the highest.
+DENSITY_RAMP = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32],
+                         [189, 0, 38]], dtype=float)
+HOTSPOT_COLOUR = [215, 25, 28]
+CLUSTER_COLOUR = [0, 114, 178]
+LAD_COLOUR = [40, 40, 40]
+
+
+@dataclass(frozen=True)
+class DensityImage:
+    """A density surface rendered as a PNG for a deck.gl ``BitmapLayer``."""
+
+    data_url: str
+    corners: list[list[float]]   # lon/lat of the grid's SW, NW, NE, SE corners
+    vmin: float                  # per km², lowest density drawn
+    vmax: float                  # per km², density drawn in the darkest colour
+
+
+def density_image(density: np.ndarray, bounds: tuple[float, float, float, float], *,
+                  floor_fraction: float = 0.02) -> DensityImage:
+    """Colour a density grid and encode it as a PNG data URL.
+
+    Parameters
+    ----------
+    density : numpy.ndarray
+        Shape (ny, nx), row 0 the southern row; incidents per km².
+    bounds : tuple of float
+        (xmin, ymin, xmax, ymax) of the grid in EPSG:27700 metres.
+    floor_fraction : float, default 0.02
+        Cells below this fraction of the colour-scale maximum are transparent.
+
+    Returns
+    -------
+    DensityImage
+    """
+    positive = density[density > 0]
+    vmax = float(np.quantile(positive, 0.999)) if positive.size else 1.0
+    vmax = max(vmax, 1e-12)
+    vmin = floor_fraction * vmax
+    scaled = np.clip(density / vmax, 0.0, 1.0)
+    stops = np.linspace(0.0, 1.0, len(DENSITY_RAMP))
+    rgba = np.zeros(density.shape + (4,), dtype=np.uint8)
+    for channel in range(3):
+        rgba[..., channel] = np.interp(scaled, stops, DENSITY_RAMP[:, channel]).astype(np.uint8)
+    alpha = np.where(density >= vmin, 90 + 140 * np.sqrt(scaled), 0)
+    rgba[..., 3] = alpha.astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(np.flipud(rgba), mode="RGBA").save(buffer, format="PNG", optimize=True)
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    xmin, ymin, xmax, ymax = bounds
+    lon, lat = bng_to_lonlat([xmin, xmin, xmax, xmax], [ymin, ymax, ymax, ymin])
+    corners = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat)]
+    return DensityImage(data_url=data_url, corners=corners, vmin=vmin, vmax=vmax)
+
+
+def _rings(polygon: shapely.Polygon) -> list[list[list[float]]]:
+    rings = [polygon.exterior, *polygon.interiors]
+    return [[[round(x, 6), round(y, 6)] for x, y in ring.coords] for ring in rings]
+
+
+def polygon_records(frame: gpd.GeoDataFrame, columns: list[str]) -> list[dict]:
+    """Turn (multi)polygons into PolygonLayer records with rings in lon/lat.
+
+    Multipolygons become one record per part, each carrying the row's `columns`.
+    """
+    if frame.empty:
+        return []
+    display = frame.to_crs(WGS84)
+    records = []
+    for values, geometry in zip(display[columns].itertuples(index=False), display.geometry):
+        if geometry is None or geometry.is_empty:
+            continue
+        parts = geometry.geoms if hasattr(geometry, "geoms") else [geometry]
+        base = dict(zip(columns, values))
+        for part in parts:
+            if isinstance(part, shapely.Polygon):
+                records.append({**base, "polygon": _rings(part)})
+    return records
+
+
+def _escape(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _format_number(value: float, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str) -> list[str]:
+    """Build the escaped tooltip HTML of each LSOA row.
+
+    `lsoas` needs ``lsoa21nm``, ``lsoa21cd``, ``imd_decile``, ``<domain>_decile``,
+    ``incidents`` and ``rate_per_1000``.
+    """
+    decile_column = f"{domain.lower()}_decile"
+    tips = []
+    for row in lsoas.itertuples(index=False):
+        lines = [f"<b>{_escape(row.lsoa21nm)}</b> ({_escape(row.lsoa21cd)})",
+                 f"IMD 2025 decile: {_escape(row.imd_decile)} (1 = most deprived)"]
+        if domain != "IMD":
+            lines.append(f"{_escape(domain_label)} decile: {_escape(getattr(row, decile_column))}")
+        lines.append(f"Incidents: {int(row.incidents):,}")
+        lines.append(f"Rate per 1,000 residents: {_format_number(row.rate_per_1000)}")
+        tips.append("<br/>".join(lines))
+    return tips
+
+
+def view_for_bounds(bounds: tuple[float, float, float, float], *,
+                    width_px: int = 800, height_px: int = 600) -> pdk.ViewState:
+    """Centre and zoom a view on BNG `bounds` (xmin, ymin, xmax, ymax) in metres."""
+    xmin, ymin, xmax, ymax = bounds
+    lon, lat = bng_to_lonlat([(xmin + xmax) / 2], [(ymin + ymax) / 2])
+    lon, lat = float(lon[0]), float(lat[0])
+    metres_per_pixel = max((xmax - xmin) / width_px, (ymax - ymin) / height_px, 1.0)
+    zoom = math.log2(156543.03 * math.cos(math.radians(lat)) / metres_per_pixel)
+    return pdk.ViewState(longitude=lon, latitude=lat, zoom=round(zoom - 0.2, 2), pitch=0,
+                         bearing=0)
+
+
+def choropleth_layer(records: list[dict]) -> pdk.Layer:
+    """LSOAs filled by deprivation decile, with tooltips."""
+    return pdk.Layer("PolygonLayer", id="choropleth", data=records, get_polygon="polygon",
+                     get_fill_color="fill", filled=True, stroked=False, opacity=0.55,
+                     pickable=True, auto_highlight=True)
+
+
+def boundary_layer(records: list[dict], *, layer_id: str, colour: list[int], width_px: float,
+                   pickable: bool = False) -> pdk.Layer:
+    """Outlines only: LSOA or CSP boundaries."""
+    return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
+                     filled=pickable, get_fill_color=[0, 0, 0, 0], stroked=True,
+                     get_line_color=colour, line_width_units="pixels",
+                     get_line_width=width_px, pickable=pickable)
+
+
+def outline_layer(records: list[dict], *, layer_id: str, colour: list[int]) -> pdk.Layer:
+    """Hotspot or cluster outlines: a bold line and a light fill, pickable for tooltips."""
+    return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
+                     filled=True, get_fill_color=[*colour, 40], stroked=True,
+                     get_line_color=[*colour, 255], line_width_units="pixels",
+                     get_line_width=2.5, pickable=True, auto_highlight=True)
+
+
+def density_layer(image: DensityImage) -> pdk.Layer:
+    """The density surface as an image draped on the map."""
+    return pdk.Layer("BitmapLayer", id="density", image=image.data_url, bounds=image.corners,
+                     opacity=0.85, pickable=False)
+
+
+def points_layer(points: pd.DataFrame) -> pdk.Layer:
+    """Incident points (lon/lat) with an escaped crime-type/location tooltip."""
+    return pdk.Layer("ScatterplotLayer", id="points", data=points, get_position=["lon", "lat"],
+                     get_fill_color=[20, 20, 20, 200], get_radius=3, radius_units="pixels",
+                     pickable=True)
+
+
+def build_deck(layers: list[pdk.Layer], view: pdk.ViewState, *, basemap_style: str) -> pdk.Deck:
+    """Assemble the deck; ``basemap_style == "none"`` draws no tiles at all."""
+    map_style = None if basemap_style.strip().lower() == "none" else basemap_style
+    return pdk.Deck(layers=layers, initial_view_state=view, map_style=map_style,
+                    map_provider=None if map_style is None else "carto",
+                    tooltip={"html": "{tooltip}",
+                             "style": {"backgroundColor": "white", "color": "#222",
+                                       "fontSize": "12px", "border": "1px solid #999"}})
+
+
+def legend_html(*, layers: list[str], domain_label: str, density: DensityImage | None,
+                threshold_label: str | None) -> str:
+    """A small static legend for the layers shown (no data strings inside)."""
+    parts = ['<div style="font-size:12px;line-height:1.5">']
+    if "choropleth" in layers:
+        swatches = "".join(
+            f'<span style="display:inline-block;width:16px;height:12px;'
+            f'background:rgb({r},{g},{b})" title="decile {i + 1}"></span>'
+            for i, (r, g, b) in enumerate(DECILE_COLOURS))
+        parts.append(f"<div><b>{_escape(domain_label)} decile</b>: 1 (most deprived) "
+                     f"{swatches} 10 (least deprived)</div>")
+    if "density" in layers and density is not None:
+        stops = ",".join(f"rgb({int(r)},{int(g)},{int(b)})" for r, g, b in DENSITY_RAMP)
+        parts.append(f'<div><b>Incident density</b> (per km² over the period): '
+                     f'{_format_number(density.vmin)} <span style="display:inline-block;'
+                     f'width:120px;height:12px;background:linear-gradient(to right,{stops})">'
+                     f'</span> {_format_number(density.vmax)}+</div>')
+    if "hotspots" in layers:
+        r, g, b = HOTSPOT_COLOUR
+        parts.append(f'<div><span style="display:inline-block;width:16px;height:0;'
+                     f'border-top:3px solid rgb({r},{g},{b})"></span> <b>Hotspot outline</b>'
+                     f'{": " + _escape(threshold_label) if threshold_label else ""}</div>')
+    if "clusters" in layers:
+        r, g, b = CLUSTER_COLOUR
+        parts.append(f'<div><span style="display:inline-block;width:16px;height:0;'
+                     f'border-top:3px solid rgb({r},{g},{b})"></span> <b>DBSCAN cluster</b>'
+                     f" (numbered by incident count)</div>")
+    parts.append('<div><span style="display:inline-block;width:16px;height:0;'
+                 'border-top:2px solid rgb(40,40,40)"></span> CSP boundary</div></div>')
+    return "".join(parts)

@@ -1,0 +1,157 @@
+"""The map section shared by the overview and the CSP pages: map, legend and ranked tables."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from config import AppConfig
+from geodata.reference import IOD_DOMAINS
+from hotspots.pipeline import area_lsoas
+from ui import data, deck
+from ui.widgets import Filters
+
+TABLE_COLUMNS = {"incidents": "Incidents", "crime_mix": "Crime mix", "lsoas": "LSOAs",
+                 "lsoa_names": "LSOAs covered", "imd_deciles": "IMD deciles of those LSOAs",
+                 "area_km2": "Area (km²)"}
+
+
+def freshness_caption() -> None:
+    """The data span and its source, shown on every map page."""
+    span = data.data_span()
+    months = span["months"]
+    st.caption(
+        f"Data: police.uk street-level crime, {len(months)} month(s) from {span['first_month']} "
+        f"to {span['last_month']} (data to {span['last_month']}); {span['accepted']:,} incidents "
+        f"loaded, {span['outside_area']:,} of them outside the Humber area, "
+        f"{span['rejected']:,} rows rejected. Locations are snapped to anonymous map points.")
+
+
+def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
+    lsoas = deck.polygon_records(area_lsoas(data.lsoa_table(), area_code), ["lsoa21cd"])
+    rates = data.lsoa_rates(area_code, filters.months, filters.crime_group).set_index("lsoa21cd")
+    domain = filters.imd_domain
+    tips = dict(zip(rates.index, deck.lsoa_tooltips(rates.reset_index(), domain=domain,
+                                                     domain_label=IOD_DOMAINS[domain])))
+    deciles = rates[f"{domain.lower()}_decile"]
+    for record in lsoas:
+        code = record["lsoa21cd"]
+        record["tooltip"] = tips[code]
+        record["fill"] = [*deck.DECILE_COLOURS[int(deciles[code]) - 1], 255]
+    return lsoas
+
+
+def _outline_records(outlines, *, id_name: str, title: str) -> list[dict]:
+    if outlines.empty:
+        return []
+    columns = [id_name, "incidents", "crime_mix", "lsoa_names"]
+    frame = outlines.copy()
+    for column in columns:
+        if column not in frame:
+            frame[column] = ""
+    records = deck.polygon_records(frame, columns)
+    for record in records:
+        record["tooltip"] = (
+            f"<b>{html.escape(title)} {int(record[id_name])}</b><br/>"
+            f"Incidents: {int(record['incidents'] or 0):,}<br/>"
+            f"Crime mix: {html.escape(str(record['crime_mix']))}<br/>"
+            f"LSOAs: {html.escape(str(record['lsoa_names']))}")
+        for column in columns[1:]:
+            record.pop(column, None)
+    return records
+
+
+def _point_records(area_code: str | None, filters: Filters) -> pd.DataFrame:
+    incidents = data.selected_incidents(area_code, filters.months, filters.crime_group)
+    tips = [f"{html.escape(str(t))}<br/>{html.escape(str(loc))}<br/>{html.escape(str(m))}"
+            for t, loc, m in zip(incidents["crime_type"], incidents["location"],
+                                 incidents["month"])]
+    return pd.DataFrame({"lon": incidents["lon"].round(6), "lat": incidents["lat"].round(6),
+                         "tooltip": tips})
+
+
+def render_map_section(area_code: str | None, filters: Filters, config: AppConfig) -> None:
+    """Map with switchable layers, its legend, and the ranked hotspot and cluster tables."""
+    n_incidents = len(data.selected_incidents(area_code, filters.months, filters.crime_group))
+    analysis = data.hotspots(area_code, filters.months, filters.crime_group,
+                             bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                             threshold_method=filters.threshold_method,
+                             threshold_value=filters.threshold_value)
+    clusters = data.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
+                             min_samples=filters.min_samples,
+                             max_memory_mb=filters.max_memory_mb)
+
+    layers, density_image = [], None
+    if "choropleth" in filters.layers:
+        layers.append(deck.choropleth_layer(_lsoa_records(area_code, filters)))
+    if "density" in filters.layers and n_incidents:
+        surface = analysis.surface
+        density_image = deck.density_image(surface.density, surface.grid.bounds)
+        layers.append(deck.density_layer(density_image))
+    if "lsoa_boundaries" in filters.layers:
+        records = (_lsoa_records(area_code, filters) if "choropleth" not in filters.layers
+                   else [{"polygon": r["polygon"]} for r in layers[0].data])
+        layers.append(deck.boundary_layer(records, layer_id="lsoa_boundaries",
+                                          colour=[90, 90, 90, 200], width_px=0.6,
+                                          pickable="choropleth" not in filters.layers))
+    lads = data.lad_boundaries()
+    if area_code is not None:
+        lads = lads[lads["lad_code"] == area_code]
+    layers.append(deck.boundary_layer(deck.polygon_records(lads, ["lad_code"]),
+                                      layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
+                                      width_px=2.0))
+    if "hotspots" in filters.layers:
+        layers.append(deck.outline_layer(
+            _outline_records(analysis.outlines, id_name="hotspot_id", title="Hotspot"),
+            layer_id="hotspots", colour=deck.HOTSPOT_COLOUR))
+    if "clusters" in filters.layers:
+        layers.append(deck.outline_layer(
+            _outline_records(clusters.outlines, id_name="cluster_id", title="Cluster"),
+            layer_id="clusters", colour=deck.CLUSTER_COLOUR))
+    max_points = int(config.setting("max_points_shown").default)
+    if "points" in filters.layers:
+        if n_incidents <= max_points:
+            layers.append(deck.points_layer(_point_records(area_code, filters)))
+        else:
+            st.info(f"Incident points are drawn only for selections of at most {max_points:,} "
+                    f"incidents (this one has {n_incidents:,}); narrow the months or crime "
+                    f"group, or open a CSP page.")
+
+    bounds = tuple(area_lsoas(data.lsoa_table(), area_code).total_bounds)
+    chart = deck.build_deck(layers, deck.view_for_bounds(bounds),
+                            basemap_style=str(config.setting("basemap_style").default))
+    map_column, table_column = st.columns([3, 2])
+    with map_column:
+        st.pydeck_chart(chart, height=620, key=f"map_{area_code or 'humber'}")
+        st.html(deck.legend_html(layers=list(filters.layers),
+                                 domain_label=IOD_DOMAINS[filters.imd_domain],
+                                 density=density_image,
+                                 threshold_label=analysis.threshold_label))
+    with table_column:
+        hotspot_tab, cluster_tab = st.tabs(["Hotspots (density)", "Clusters (DBSCAN)"])
+        with hotspot_tab:
+            st.caption(f"Outlines where the kernel density (bandwidth {filters.bandwidth:g} m, "
+                       f"cells {filters.cell_size:g} m) reaches {analysis.threshold:,.1f} "
+                       f"incidents per km²: {analysis.threshold_label}.")
+            _ranked_table(analysis.table, "hotspot_id", "Hotspot")
+        with cluster_tab:
+            if clusters.message:
+                st.warning(clusters.message)
+            if clusters.result is not None:
+                result = clusters.result
+                st.caption(f"DBSCAN with eps {result.eps:,.0f} m and min_samples "
+                           f"{result.min_samples}: {result.n_clusters} clusters, "
+                           f"{result.n_noise:,} of {n_incidents:,} incidents not in a cluster "
+                           f"({result.n_unique_locations:,} distinct map points).")
+            _ranked_table(clusters.table, "cluster_id", "Cluster")
+
+
+def _ranked_table(table: pd.DataFrame, id_name: str, label: str) -> None:
+    if table.empty:
+        st.info(f"No {label.lower()}s for this selection.")
+        return
+    shown = table.rename(columns={id_name: label, **TABLE_COLUMNS})
+    columns = [label] + [TABLE_COLUMNS[c] for c in TABLE_COLUMNS if c in table.columns]
+    st.dataframe(shown[columns], hide_index=True, height=560)

@@ -1,0 +1,122 @@
+"""Sidebar filter widgets, with defaults and help text from ``config/settings.toml``.
+
+The main selections (crime group, month range, layers) are mirrored into the URL query
+string, so a link reproduces the view in a tasking meeting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from config import AppConfig, Setting
+from geodata.reference import IOD_DOMAINS
+from ui.deck import DEFAULT_LAYERS, LAYERS
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user chose in the sidebar; all values hashable, for the cached wrappers."""
+
+    months: tuple[str, ...]
+    crime_group: str
+    layers: tuple[str, ...]
+    imd_domain: str
+    bandwidth: float
+    cell_size: float
+    threshold_method: str
+    threshold_value: float
+    eps: float | None
+    min_samples: int | None
+    max_memory_mb: float
+
+
+def _query_default(name: str, allowed, fallback):
+    value = st.query_params.get(name)
+    return value if value in allowed else fallback
+
+
+def _slider(setting: Setting, *, label: str, key: str):
+    return st.slider(f"{label} ({setting.unit})" if setting.unit else label,
+                     min_value=setting.min, max_value=setting.max, value=setting.default,
+                     step=setting.step, help=setting.help, key=key)
+
+
+def _number(setting: Setting, *, label: str, key: str):
+    return st.number_input(f"{label} ({setting.unit})" if setting.unit else label,
+                           min_value=setting.min, max_value=setting.max,
+                           value=setting.default, step=setting.step, help=setting.help, key=key)
+
+
+def period_filters(config: AppConfig, months: list[str], *, key: str) -> tuple[tuple[str, ...], str]:
+    """Month range and crime group: the filters every page has."""
+    groups = [g.name for g in config.crime_groups]
+    group = st.sidebar.selectbox(
+        "Crime-type group", groups,
+        index=groups.index(_query_default("group", groups, config.default_crime_group)),
+        help="; ".join(f"{g.name}: {g.help}" for g in config.crime_groups[:1]) or None,
+        key=f"{key}_group")
+    st.sidebar.caption(config.crime_group(group).help)
+    if len(months) > 1:
+        first = _query_default("from", months, months[0])
+        last = _query_default("to", months, months[-1])
+        if months.index(first) > months.index(last):
+            first, last = months[0], months[-1]
+        start, end = st.sidebar.select_slider(
+            "Months", options=months, value=(first, last), key=f"{key}_months",
+            help="police.uk publishes months only (no dates or times). Months with no data "
+                 "in the store are not offered.")
+        chosen = tuple(months[months.index(start):months.index(end) + 1])
+    else:
+        chosen = tuple(months)
+        st.sidebar.caption(f"Month: {months[0] if months else 'no data'}")
+    st.query_params.update({"group": group, "from": chosen[0] if chosen else "",
+                            "to": chosen[-1] if chosen else ""})
+    return chosen, group
+
+
+def map_filters(config: AppConfig, months: list[str], *, key: str) -> Filters:
+    """All filters of a map page, in the sidebar."""
+    chosen, group = period_filters(config, months, key=key)
+    sidebar = st.sidebar
+    layer_names = list(LAYERS)
+    requested = st.query_params.get("layers")
+    initial = [k for k in (requested.split(",") if requested else DEFAULT_LAYERS) if k in LAYERS]
+    with sidebar.expander("Map layers", expanded=True):
+        layers = st.multiselect("Layers shown", layer_names, default=initial,
+                                format_func=LAYERS.get, key=f"{key}_layers",
+                                help="Switch map layers on and off.")
+        domain_setting = config.setting("imd_domain_default")
+        domains = list(domain_setting.choices)
+        domain = st.selectbox("Deprivation shown", domains,
+                              index=domains.index(domain_setting.default),
+                              format_func=IOD_DOMAINS.get, help=domain_setting.help,
+                              key=f"{key}_domain")
+    st.query_params["layers"] = ",".join(layers)
+    with sidebar.expander("Kernel density and hotspots"):
+        bandwidth = _slider(config.setting("kde_bandwidth"), label="Bandwidth",
+                            key=f"{key}_bandwidth")
+        cell_size = _slider(config.setting("kde_cell_size"), label="Cell size",
+                            key=f"{key}_cell")
+        method_setting = config.setting("hotspot_threshold_method")
+        labels = {"top_percent": "Top % of the area", "mean_multiple": "Multiple of the mean"}
+        method = st.radio("Hotspot threshold", list(method_setting.choices),
+                          format_func=labels.get, help=method_setting.help,
+                          key=f"{key}_method", horizontal=True)
+        if method == "top_percent":
+            value = _number(config.setting("hotspot_top_percent"), label="Top share of area",
+                            key=f"{key}_top")
+        else:
+            value = _number(config.setting("hotspot_mean_multiple"), label="Threshold",
+                            key=f"{key}_multiple")
+    with sidebar.expander("DBSCAN clusters"):
+        eps = _number(config.setting("dbscan_eps"), label="Radius eps", key=f"{key}_eps")
+        min_samples = _number(config.setting("dbscan_min_samples"), label="min_samples",
+                              key=f"{key}_min_samples")
+        max_memory = config.setting("dbscan_max_memory_mb").default
+    return Filters(months=chosen, crime_group=group, layers=tuple(layers), imd_domain=domain,
+                   bandwidth=float(bandwidth), cell_size=float(cell_size),
+                   threshold_method=method, threshold_value=float(value),
+                   eps=float(eps) or None, min_samples=int(min_samples) or None,
+                   max_memory_mb=float(max_memory))
