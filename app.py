@@ -1,16 +1,21 @@
-"""Router of the Humber hotspot dashboard: one overview page and one page per CSP."""
+"""Router of the Humber hotspot dashboard: one overview page and one page per CSP.
+
+Pages live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder beside the
+entrypoint as a legacy multipage app until ``st.navigation`` first runs, so after a restart a
+bookmarked link such as ``/overview`` would bypass this router.
+"""
 
 import functools
 
 import streamlit as st
 
 from config import get_config
-from pages import csp
+from views import csp
 
 st.set_page_config(page_title="Humber violence hotspots", layout="wide")
 
 config = get_config()
-overview = st.Page("pages/overview.py", title=f"{config.region.name} overview",
+overview = st.Page("views/overview.py", title=f"{config.region.name} overview",
                    url_path="overview", default=True)
 area_pages = []
 for area in config.areas:

@@ -68,7 +68,10 @@ def check_float(
 ) -> float:
     """Validate a real scalar in a range and return it as ``float``."""
     rng = _range_text(low, high, low_open, high_open)
-    msg = f"The {name!r} parameter of {func} must be a float in the range {rng}. Got {_fmt(value)} instead."
+    msg = (
+        f"The {name!r} parameter of {func} must be a float in the range {rng}. "
+        f"Got {_fmt(value)} instead."
+    )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(msg)
     v = float(value)
@@ -89,7 +92,10 @@ def check_int(
 ) -> int:
     """Validate an integer scalar in a range and return it as ``int``."""
     rng = _range_text(low, high, low_open, high_open)
-    msg = f"The {name!r} parameter of {func} must be an int in the range {rng}. Got {_fmt(value)} instead."
+    msg = (
+        f"The {name!r} parameter of {func} must be an int in the range {rng}. "
+        f"Got {_fmt(value)} instead."
+    )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(msg)
     v = int(value)
@@ -102,7 +108,10 @@ def check_option(value: Any, name: str, func: str, options: Iterable[str]) -> st
     """Validate that ``value`` is one of the string ``options``."""
     options = tuple(options)
     text = ", ".join(repr(o) for o in options)
-    msg = f"The {name!r} parameter of {func} must be a str among {{{text}}}. Got {_fmt(value)} instead."
+    msg = (
+        f"The {name!r} parameter of {func} must be a str among {{{text}}}. "
+        f"Got {_fmt(value)} instead."
+    )
     if not isinstance(value, str):
         raise TypeError(msg)
     if value not in options:
@@ -120,7 +129,7 @@ def as_float_array(values: Any, name: str, func: str, *, finite: bool = True) ->
         f"The {name!r} parameter of {func} must be a 1-D array-like of numbers. "
         f"Got {{}} instead."
     )
-    if isinstance(values, (str, bytes)) or values is None or isinstance(values, (pd.DataFrame, dict)):
+    if values is None or isinstance(values, (str, bytes, dict, pd.DataFrame)):
         raise TypeError(type_msg.format(_fmt(values)))
     if isinstance(values, (pd.Series, pd.Index)):
         dtype = values.dtype

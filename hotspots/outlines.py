@@ -26,7 +26,13 @@ __all__ = ["OUTLINE_COLUMNS", "THRESHOLD_METHODS", "density_threshold", "hotspot
 THRESHOLD_METHODS: tuple[str, ...] = ("top_percent", "mean_multiple")
 
 #: Columns of the GeoDataFrame returned by :func:`hotspot_outlines`.
-OUTLINE_COLUMNS: tuple[str, ...] = ("hotspot_id", "peak_density", "area_km2", "expected_incidents", "geometry")
+OUTLINE_COLUMNS: tuple[str, ...] = (
+    "hotspot_id",
+    "peak_density",
+    "area_km2",
+    "expected_incidents",
+    "geometry",
+)
 
 CRS = "EPSG:27700"
 
@@ -95,13 +101,17 @@ def density_threshold(
                 f"Got shape {mask.shape} instead."
             )
         if not mask.any():
-            raise ValueError(f"The 'mask' parameter of {func} must select at least one cell. Got an all-False mask instead.")
+            raise ValueError(
+                f"The 'mask' parameter of {func} must select at least one cell. "
+                "Got an all-False mask instead."
+            )
         values = surface.density[mask]
     positive = values[values > 0]
     if positive.size == 0:
         return math.inf
     if method == "top_percent":
-        k = max(1, math.ceil(value / 100.0 * values.size))
+        # Tolerance so that e.g. 7 % of 100 cells is 7 cells despite rounding.
+        k = min(values.size, max(1, math.ceil(value * values.size / 100.0 - 1e-9)))
         # k-th largest value: partition instead of a full sort.
         threshold = float(np.partition(values, values.size - k)[values.size - k])
     else:
@@ -192,7 +202,9 @@ def hotspot_outlines(
         density = np.pad(density, 1)
         xs = np.r_[xs[0] - grid.cell_size, xs, xs[-1] + grid.cell_size]
         ys = np.r_[ys[0] - grid.cell_size, ys, ys[-1] + grid.cell_size]
-    gen = contourpy.contour_generator(xs, ys, density, name="serial", fill_type=contourpy.FillType.OuterOffset)
+    gen = contourpy.contour_generator(
+        xs, ys, density, name="serial", fill_type=contourpy.FillType.OuterOffset
+    )
     points, offsets = gen.filled(threshold, math.inf)
     polygons = _rings_to_polygons(points, offsets)
 

@@ -59,7 +59,9 @@ def assign_to_polygons(x, y, polygons_gdf: gpd.GeoDataFrame, id_column: str) -> 
             f"Got an object of type {type(polygons_gdf).__name__} instead."
         )
     if not isinstance(id_column, str):
-        raise TypeError(f"The 'id_column' parameter of {func} must be a str. Got {id_column!r} instead.")
+        raise TypeError(
+            f"The 'id_column' parameter of {func} must be a str. Got {id_column!r} instead."
+        )
     if id_column not in polygons_gdf.columns:
         raise ValueError(
             f"The 'id_column' parameter of {func} must name a column of polygons_gdf "
@@ -91,9 +93,13 @@ def assign_to_polygons(x, y, polygons_gdf: gpd.GeoDataFrame, id_column: str) -> 
 
 def _area_ids(area_ids, n: int, func: str) -> np.ndarray:
     """Per-incident ids as float64 (NaN and -1 mean "no area")."""
-    msg = f"The 'area_ids' parameter of {func} must be a 1-D array of numeric ids with one value per incident ({n})."
+    msg = (
+        f"The 'area_ids' parameter of {func} must be a 1-D array of numeric ids with one "
+        f"value per incident ({n})."
+    )
     if isinstance(area_ids, pd.Series):
-        if pd.api.types.is_bool_dtype(area_ids.dtype) or not pd.api.types.is_numeric_dtype(area_ids.dtype):
+        dtype = area_ids.dtype
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
             raise TypeError(f"{msg} Got a pandas Series of dtype {area_ids.dtype} instead.")
         arr = area_ids.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -109,7 +115,8 @@ def _area_ids(area_ids, n: int, func: str) -> np.ndarray:
 def _require_columns(df, name: str, columns: tuple[str, ...], func: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(
-            f"The {name!r} parameter of {func} must be a pandas DataFrame. Got an object of type {type(df).__name__} instead."
+            f"The {name!r} parameter of {func} must be a pandas DataFrame. "
+            f"Got an object of type {type(df).__name__} instead."
         )
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -178,16 +185,22 @@ def summarise_areas(
     _require_columns(incidents, "incidents", ("x", "y", "crime_type", "lsoa21cd"), func)
     _require_columns(lsoa_table, "lsoa_table", ("lsoa21cd", "lsoa21nm", "imd_decile"), func)
     if not isinstance(id_name, str):
-        raise TypeError(f"The 'id_name' parameter of {func} must be a str. Got {id_name!r} instead.")
+        raise TypeError(
+            f"The 'id_name' parameter of {func} must be a str. Got {id_name!r} instead."
+        )
     reserved = set(SUMMARY_COLUMNS) | {"weight"}
     if id_name in reserved:
         raise ValueError(
-            f"The 'id_name' parameter of {func} must not clash with the result columns. Got {id_name!r} instead."
+            f"The 'id_name' parameter of {func} must not clash with the result columns. "
+            f"Got {id_name!r} instead."
         )
     top_types = check_int(top_types, "top_types", func, low=1)
     ids = _area_ids(area_ids, len(incidents), func)
     if lsoa_table["lsoa21cd"].duplicated().any():
-        raise ValueError(f"The 'lsoa_table' parameter of {func} must have one row per lsoa21cd. Got duplicated codes.")
+        raise ValueError(
+            f"The 'lsoa_table' parameter of {func} must have one row per lsoa21cd. "
+            "Got duplicated codes."
+        )
 
     weighted = "weight" in incidents.columns
     keep = np.isfinite(ids) & (ids != -1)
@@ -195,7 +208,10 @@ def summarise_areas(
         return _empty_summary(id_name, weighted)
     kept_ids = ids[keep]
     if not np.all(kept_ids == np.round(kept_ids)):
-        raise ValueError(f"The 'area_ids' parameter of {func} must hold whole-number ids. Got fractional values.")
+        raise ValueError(
+            f"The 'area_ids' parameter of {func} must hold whole-number ids. "
+            "Got fractional values."
+        )
 
     frame = pd.DataFrame(
         {
@@ -213,9 +229,12 @@ def summarise_areas(
         n = len(group)
         total_w = float(group["w"].sum())
         mix = group.groupby("crime_type", sort=False)["w"].sum()
-        mix = mix.iloc[np.lexsort((np.asarray(mix.index, dtype=object).astype(str), -mix.to_numpy()))]
+        type_names = np.asarray(mix.index, dtype=object).astype(str)
+        mix = mix.iloc[np.lexsort((type_names, -mix.to_numpy()))]  # share desc, then name
         denom = total_w if total_w > 0 else 1.0
-        crime_mix = ", ".join(f"{t} {round(100 * v / denom):.0f}%" for t, v in mix.iloc[:top_types].items())
+        crime_mix = ", ".join(
+            f"{t} {round(100 * v / denom):.0f}%" for t, v in mix.iloc[:top_types].items()
+        )
 
         lsoa_counts = group["lsoa21cd"].value_counts(sort=False)
         codes = np.asarray(lsoa_counts.index, dtype=object).astype(str)
@@ -239,7 +258,8 @@ def summarise_areas(
         records.append(record)
 
     out = pd.DataFrame.from_records(records)
-    out = out.sort_values(["incidents", id_name], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["incidents", id_name], ascending=[False, True], kind="stable")
+    out = out.reset_index(drop=True)
     out[id_name] = out[id_name].astype("int64")
     out["incidents"] = out["incidents"].astype("int64")
     out["lsoas"] = out["lsoas"].astype("int64")

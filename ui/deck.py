@@ -148,13 +148,16 @@ def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str) -> lis
 
 
 def view_for_bounds(bounds: tuple[float, float, float, float], *,
-                    width_px: int = 800, height_px: int = 600) -> pdk.ViewState:
-    """Centre and zoom a view on BNG `bounds` (xmin, ymin, xmax, ymax) in metres."""
+                    width_px: int = 700, height_px: int = 560) -> pdk.ViewState:
+    """Centre and zoom a view on BNG `bounds` (xmin, ymin, xmax, ymax) in metres.
+
+    deck.gl uses 512-pixel tiles: a pixel spans 78,271.52 × cos(latitude) / 2**zoom metres.
+    """
     xmin, ymin, xmax, ymax = bounds
     lon, lat = bng_to_lonlat([(xmin + xmax) / 2], [(ymin + ymax) / 2])
     lon, lat = float(lon[0]), float(lat[0])
     metres_per_pixel = max((xmax - xmin) / width_px, (ymax - ymin) / height_px, 1.0)
-    zoom = math.log2(156543.03 * math.cos(math.radians(lat)) / metres_per_pixel)
+    zoom = math.log2(78271.52 * math.cos(math.radians(lat)) / metres_per_pixel)
     return pdk.ViewState(longitude=lon, latitude=lat, zoom=round(zoom - 0.2, 2), pitch=0,
                          bearing=0)
 
@@ -171,7 +174,7 @@ def boundary_layer(records: list[dict], *, layer_id: str, colour: list[int], wid
     """Outlines only: LSOA or CSP boundaries."""
     return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
                      filled=pickable, get_fill_color=[0, 0, 0, 0], stroked=True,
-                     get_line_color=colour, line_width_units="pixels",
+                     get_line_color=colour, line_width_units=pdk.types.String("pixels"),
                      get_line_width=width_px, pickable=pickable)
 
 
@@ -179,20 +182,20 @@ def outline_layer(records: list[dict], *, layer_id: str, colour: list[int]) -> p
     """Hotspot or cluster outlines: a bold line and a light fill, pickable for tooltips."""
     return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
                      filled=True, get_fill_color=[*colour, 40], stroked=True,
-                     get_line_color=[*colour, 255], line_width_units="pixels",
+                     get_line_color=[*colour, 255], line_width_units=pdk.types.String("pixels"),
                      get_line_width=2.5, pickable=True, auto_highlight=True)
 
 
 def density_layer(image: DensityImage) -> pdk.Layer:
     """The density surface as an image draped on the map."""
-    return pdk.Layer("BitmapLayer", id="density", image=image.data_url, bounds=image.corners,
+    return pdk.Layer("BitmapLayer", id="density", image=pdk.types.String(image.data_url), bounds=image.corners,
                      opacity=0.85, pickable=False)
 
 
 def points_layer(points: pd.DataFrame) -> pdk.Layer:
     """Incident points (lon/lat) with an escaped crime-type/location tooltip."""
     return pdk.Layer("ScatterplotLayer", id="points", data=points, get_position=["lon", "lat"],
-                     get_fill_color=[20, 20, 20, 200], get_radius=3, radius_units="pixels",
+                     get_fill_color=[20, 20, 20, 200], get_radius=3, radius_units=pdk.types.String("pixels"),
                      pickable=True)
 
 

@@ -1,0 +1,85 @@
+"""Start the real dashboard and a headless Debian Chromium for the browser tests.
+
+Chromium comes from Debian's ``chromium`` package (``.ci/run`` installs it); Playwright only
+drives it (``executable_path``), it never downloads a browser. Without Chromium the browser
+tests are skipped with a plain reason on a laptop, and fail in CI (``CI`` set).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, or a skip (a failure in CI) saying why the browser tests cannot run."""
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = (f"browser tests skipped: {CHROMIUM} not found. Install Debian's chromium "
+                  f"package (apt-get install chromium) to run them; .ci/run does this.")
+        if os.environ.get("CI"):
+            pytest.fail(reason.replace("skipped", "cannot run in CI"))
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium_path) -> str:
+    """Serve the dashboard on a free loopback port for the whole session."""
+    port = _free_port()
+    log = open(ARTIFACTS.joinpath("streamlit-server.log") if ARTIFACTS.mkdir(exist_ok=True)
+               is None else os.devnull, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.terminate()
+        pytest.fail(f"The dashboard did not start on {url} within 90 s; see "
+                    f"{ARTIFACTS / 'streamlit-server.log'}.")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """One headless Chromium for all browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=chromium_path, headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
