@@ -31,7 +31,8 @@ LAYERS: dict[str, str] = {
     "lsoa_boundaries": "LSOA boundaries",
     "points": "Incident points (small selections only)",
 }
-DEFAULT_LAYERS = ("choropleth", "density", "hotspots", "clusters", "lsoa_boundaries")
+#: The deprivation choropleth is one click away: under the density surface it muddies both.
+DEFAULT_LAYERS = ("density", "hotspots", "clusters", "lsoa_boundaries")
 
 #: Deciles 1 (most deprived) to 10 (least deprived): dark purple to pale, colour-blind safe.
 DECILE_COLOURS: list[list[int]] = [
@@ -173,7 +174,7 @@ def boundary_layer(records: list[dict], *, layer_id: str, colour: list[int], wid
                    pickable: bool = False) -> pdk.Layer:
     """Outlines only: LSOA or CSP boundaries."""
     return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
-                     filled=pickable, get_fill_color=[0, 0, 0, 0], stroked=True,
+                     filled=pickable, get_fill_color=[255, 255, 255, 1], stroked=True,
                      get_line_color=colour, line_width_units=pdk.types.String("pixels"),
                      get_line_width=width_px, pickable=pickable)
 
@@ -201,9 +202,13 @@ def points_layer(points: pd.DataFrame) -> pdk.Layer:
 
 def build_deck(layers: list[pdk.Layer], view: pdk.ViewState, *, basemap_style: str) -> pdk.Deck:
     """Assemble the deck; ``basemap_style == "none"`` draws no tiles at all."""
-    map_style = None if basemap_style.strip().lower() == "none" else basemap_style
-    return pdk.Deck(layers=layers, initial_view_state=view, map_style=map_style,
-                    map_provider=None if map_style is None else "carto",
+    if basemap_style.strip().lower() == "none":
+        # map_provider=None *without* a map_style: Streamlit then draws no tiles and makes
+        # no network request (any explicit style, even "" or None, gets its online default).
+        basemap = {"map_provider": None}
+    else:
+        basemap = {"map_provider": "carto", "map_style": basemap_style}
+    return pdk.Deck(layers=layers, initial_view_state=view, **basemap,
                     tooltip={"html": "{tooltip}",
                              "style": {"backgroundColor": "white", "color": "#222",
                                        "fontSize": "12px", "border": "1px solid #999"}})

@@ -13,9 +13,9 @@ from hotspots.pipeline import area_lsoas
 from ui import data, deck
 from ui.widgets import Filters
 
-TABLE_COLUMNS = {"incidents": "Incidents", "crime_mix": "Crime mix", "lsoas": "LSOAs",
-                 "lsoa_names": "LSOAs covered", "imd_deciles": "IMD deciles of those LSOAs",
-                 "area_km2": "Area (km²)"}
+TABLE_COLUMNS = {"incidents": "Incidents", "lsoa_names": "LSOAs covered",
+                 "imd_deciles": "IMD deciles of those LSOAs", "crime_mix": "Crime mix",
+                 "lsoas": "Number of LSOAs", "area_km2": "Area (km²)"}
 
 
 def freshness_caption() -> None:
@@ -27,6 +27,18 @@ def freshness_caption() -> None:
         f"to {span['last_month']} (data to {span['last_month']}); {span['accepted']:,} incidents "
         f"loaded, {span['outside_area']:,} of them outside the Humber area, "
         f"{span['rejected']:,} rows rejected. Locations are snapped to anonymous map points.")
+
+
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0 "
+    "(data.police.uk). Boundaries and population: Office for National Statistics, OGL v3.0; "
+    "contains OS data © Crown copyright and database right 2024. English Indices of "
+    "Deprivation 2025, MHCLG, OGL v3.0.")
+
+
+def attribution() -> None:
+    """The Open Government Licence attributions of the data shown."""
+    st.caption(ATTRIBUTION)
 
 
 def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
@@ -146,6 +158,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                            f"{result.n_noise:,} of {n_incidents:,} incidents not in a cluster "
                            f"({result.n_unique_locations:,} distinct map points).")
             _ranked_table(clusters.table, "cluster_id", "Cluster")
+    attribution()
 
 
 def _ranked_table(table: pd.DataFrame, id_name: str, label: str) -> None:
@@ -154,4 +167,5 @@ def _ranked_table(table: pd.DataFrame, id_name: str, label: str) -> None:
         return
     shown = table.rename(columns={id_name: label, **TABLE_COLUMNS})
     columns = [label] + [TABLE_COLUMNS[c] for c in TABLE_COLUMNS if c in table.columns]
-    st.dataframe(shown[columns], hide_index=True, height=560)
+    st.dataframe(shown[columns], hide_index=True,
+                 height=min(560, 38 + 35 * len(shown)))

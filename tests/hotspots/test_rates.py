@@ -1,0 +1,47 @@
+"""Counts, rates per 1,000 residents, shares and monthly trends, pinned by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hotspots.rates import area_rates, monthly_counts
+
+INCIDENTS = pd.DataFrame({
+    "area": ["A", "A", "A", "B", None],
+    "month": ["2024-01", "2024-01", "2024-03", "2024-03", "2024-03"],
+    "harm": [1.0, 2.0, 3.0, 10.0, 5.0],
+})
+POPULATIONS = pd.DataFrame({"area": ["A", "B", "C"], "population": [2000, 500, 0]})
+
+
+def test_rates_and_shares_by_hand():
+    result = area_rates(INCIDENTS, POPULATIONS, key="area").set_index("area")
+    # A: 3 incidents / 2,000 residents = 1.5 per 1,000; B: 1 / 500 = 2.0; C: no residents.
+    assert result["incidents"].tolist() == [3, 1, 0]
+    assert result.loc["A", "rate_per_1000"] == pytest.approx(1.5)
+    assert result.loc["B", "rate_per_1000"] == pytest.approx(2.0)
+    assert pd.isna(result.loc["C", "rate_per_1000"])
+    # The incident without an area is not counted anywhere: shares of the 4 placed ones.
+    assert result["share_pct"].tolist() == pytest.approx([75.0, 25.0, 0.0])
+
+
+def test_weighted_rates_sum_the_weights():
+    result = area_rates(INCIDENTS, POPULATIONS, key="area", weight="harm").set_index("area")
+    assert result.loc["A", "incidents"] == pytest.approx(6.0)
+    assert result.loc["B", "rate_per_1000"] == pytest.approx(20.0)
+
+
+def test_monthly_counts_fill_empty_months_with_zero():
+    table = monthly_counts(INCIDENTS, key="area", months=["2024-01", "2024-02", "2024-03"])
+    assert table.to_dict() == {"A": {"2024-01": 2, "2024-02": 0, "2024-03": 1},
+                               "B": {"2024-01": 0, "2024-02": 0, "2024-03": 1}}
+
+
+def test_inputs_are_checked():
+    with pytest.raises(TypeError, match="'incidents' should be a pandas DataFrame"):
+        area_rates([1, 2], POPULATIONS, key="area")
+    with pytest.raises(ValueError, match=r"'populations' lacks the columns \['population'\]"):
+        area_rates(INCIDENTS, POPULATIONS.drop(columns="population"), key="area")
+    with pytest.raises(ValueError, match=r"lacks the columns \['month'\]"):
+        monthly_counts(INCIDENTS.drop(columns="month"), key="area")

@@ -1,0 +1,45 @@
+"""AppTest helpers: run the real app (or one CSP page) in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+TIMEOUT = 180
+
+
+def _csp_page(area_code: str) -> None:
+    from views.csp import render
+
+    render(area_code)
+
+
+@pytest.fixture
+def run_overview():
+    def run() -> AppTest:
+        return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    return run
+
+
+@pytest.fixture
+def run_csp():
+    def run(area_code: str) -> AppTest:
+        return AppTest.from_function(_csp_page, args=(area_code,),
+                                     default_timeout=TIMEOUT).run()
+    return run
+
+
+def deck_spec(at: AppTest) -> tuple[dict, int]:
+    """The deck.gl JSON of the page's map and its size in bytes."""
+    charts = at.get("deck_gl_json_chart")
+    assert len(charts) == 1, f"expected one map, found {len(charts)}"
+    payload = charts[0].proto.json
+    return json.loads(payload), len(payload.encode("utf-8"))
+
+
+def layer_ids(spec: dict) -> list[str]:
+    return [layer["id"] for layer in spec["layers"]]

@@ -1,0 +1,89 @@
+"""Every page runs in AppTest without exception and shows the expected elements."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from config import get_config
+from geodata.paths import shipped_crime_files
+from geodata.reference import load_lsoa_table
+from tests.ui.conftest import deck_spec, layer_ids
+
+MAX_PAYLOAD_BYTES = 3 * 1024 * 1024
+AREAS = get_config().areas
+
+
+def test_overview_shows_the_four_csps_side_by_side(run_overview):
+    at = run_overview()
+    assert not at.exception
+    assert at.title[0].value == "Humber overview"
+    labels = [m.label for m in at.metric]
+    for area in AREAS:
+        assert f"{area.short_name}: incidents" in labels
+    assert labels.count("Rate per 1,000 residents") == 4
+    assert labels.count("Share of Humber total") == 4
+    shares = [float(m.value.rstrip("%")) for m in at.metric if m.label == "Share of Humber total"]
+    assert sum(shares) == pytest.approx(100.0, abs=0.2)
+    assert len(at.dataframe) >= 2  # the CSP table and the ranked hotspot table
+    spec, size = deck_spec(at)
+    assert size < MAX_PAYLOAD_BYTES
+    assert {"density", "hotspots", "clusters", "lsoa_boundaries", "csp_boundaries"} <= set(
+        layer_ids(spec))
+
+
+@pytest.mark.parametrize("area", AREAS, ids=[a.slug for a in AREAS])
+def test_csp_page_renders_map_tables_and_figures(run_csp, area):
+    at = run_csp(area.code)
+    assert not at.exception
+    assert at.title[0].value == area.name
+    assert [m.label for m in at.metric][:3] == [f"{area.short_name}: incidents",
+                                                "Rate per 1,000 residents",
+                                                "Share of Humber total"]
+    spec, size = deck_spec(at)
+    assert size < MAX_PAYLOAD_BYTES, f"{area.short_name} sends {size:,} bytes"
+    ids = layer_ids(spec)
+    assert ids[0] == "density" and "hotspots" in ids and "clusters" in ids
+    # Aggregated layers only: no incident points unless asked for.
+    assert "points" not in ids
+    assert [t.label for t in at.tabs] == ["Hotspots (density)", "Clusters (DBSCAN)"]
+
+
+def test_layers_can_be_switched(run_csp):
+    at = run_csp("E06000012")
+    at.multiselect(key="north-east-lincolnshire_layers").set_value(
+        ["choropleth", "hotspots"]).run()
+    assert not at.exception
+    spec, _ = deck_spec(at)
+    assert layer_ids(spec) == ["choropleth", "csp_boundaries", "hotspots"]
+    choropleth = spec["layers"][0]["data"]
+    assert len({tuple(r["fill"]) for r in choropleth}) > 3  # several deciles coloured
+    assert all("IMD 2025 decile" in r["tooltip"] for r in choropleth)
+
+
+def test_robbery_figure_is_traceable_to_the_raw_files(run_csp):
+    """The page's Hull robbery count for 2024 equals a count made from the raw CSVs."""
+    hull_lsoas = set(load_lsoa_table().query("lad_code == 'E06000010'")["lsoa21cd"])
+    raw = pd.concat(pd.read_csv(p) for p in shipped_crime_files() if "2024-" in p.name)
+    expected = int(((raw["Crime type"] == "Robbery") & raw["LSOA code"].isin(hull_lsoas)).sum())
+    at = run_csp("E06000010")
+    at.selectbox(key="hull_group").set_value("Robbery")
+    at.select_slider(key="hull_months").set_value(("2024-01", "2024-03")).run()
+    assert not at.exception
+    incidents = next(m for m in at.metric if m.label == "Hull: incidents")
+    assert int(incidents.value.replace(",", "")) == expected
+    population = int(load_lsoa_table().query("lad_code == 'E06000010'")["population"].sum())
+    rate = next(m for m in at.metric if m.label == "Rate per 1,000 residents")
+    assert float(rate.value) == pytest.approx(1000 * expected / population, abs=0.005)
+
+
+def test_points_are_sent_only_for_small_selections(run_csp):
+    at = run_csp("E06000013")
+    at.multiselect(key="north-lincolnshire_layers").set_value(["points"]).run()
+    spec, _ = deck_spec(at)
+    assert "points" not in layer_ids(spec)  # 4 months of serious violence: too many
+    assert any("Incident points are drawn only" in i.value for i in at.info)
+    at.selectbox(key="north-lincolnshire_group").set_value("Weapons").run()
+    spec, _ = deck_spec(at)
+    points = next(layer for layer in spec["layers"] if layer["id"] == "points")
+    assert 0 < len(points["data"]) <= get_config().setting("max_points_shown").default
