@@ -23,4 +23,7 @@ for area in config.areas:
     page.__name__ = f"csp_{area.slug.replace('-', '_')}"
     area_pages.append(st.Page(page, title=area.short_name, url_path=area.slug))
 
-st.navigation({"Humber": [overview], "Community Safety Partnerships": area_pages}).run()
+data_page = st.Page("views/data.py", title="Data", url_path="data")
+
+st.navigation({"Humber": [overview], "Community Safety Partnerships": area_pages,
+               "Data": [data_page]}).run()

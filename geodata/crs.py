@@ -13,6 +13,9 @@ WGS84 = "EPSG:4326"
 # A generous lon/lat box around Great Britain (mainland, islands and territorial sea).
 GB_LON_RANGE = (-8.75, 1.85)
 GB_LAT_RANGE = (49.8, 60.95)
+# The British National Grid's extent in metres (eastings, northings).
+BNG_X_RANGE = (0.0, 700_000.0)
+BNG_Y_RANGE = (0.0, 1_300_000.0)
 
 
 @functools.lru_cache(maxsize=4)

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata.crs import GB_LAT_RANGE, GB_LON_RANGE, lonlat_to_bng
+from geodata.crs import (BNG, BNG_X_RANGE, BNG_Y_RANGE, GB_LAT_RANGE, GB_LON_RANGE,
+                         bng_to_lonlat, lonlat_to_bng)
 from geodata.errors import DataValidationError
+from geodata.sources import SourceSpec, get_source
 
 POLICE_UK_COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
                      "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",
@@ -62,50 +64,117 @@ class IncidentLoad:
         return int((~self.accepted["in_area"]).sum())
 
 
-def read_police_uk_csv(path: str | Path) -> pd.DataFrame:
-    """Read one police.uk street-level CSV exactly as data.police.uk publishes it.
+def _read_csv(path: Path, expected: list[str]) -> pd.DataFrame:
+    """Read a CSV as strings, failing the whole file with one clear message."""
+    if not path.is_file():
+        raise DataValidationError(f"{path}: no such file.")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as error:
+        raise DataValidationError(f"{path}: cannot be read ({error.strerror}).") from None
+    if not head.strip():
+        raise DataValidationError(f"{path}: the file is empty; expected a CSV with columns "
+                                  f"{expected}.")
+    if b"\x00" in head or head[:2] in (b"PK", b"\x1f\x8b"):
+        raise DataValidationError(f"{path}: expected a UTF-8 CSV text file but found binary "
+                                  f"content (a zip, a spreadsheet or an image?).")
+    try:
+        frame = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""],
+                            encoding="utf-8-sig", engine="pyarrow")
+    except UnicodeDecodeError as error:
+        raise DataValidationError(f"{path}: expected UTF-8 text but found bytes that are not "
+                                  f"(at byte {error.start}); save the file as UTF-8 CSV.") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if "invalid UTF8" in message or "utf-8" in message.lower():
+            raise DataValidationError(f"{path}: expected UTF-8 text but found bytes that are "
+                                      f"not; save the file as UTF-8 CSV.") from None
+        raise DataValidationError(f"{path}: not a readable CSV file ({message}).") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
 
-    Parameters
-    ----------
-    path : str or Path
-        The CSV file.
+
+def _finish_raw(frame: pd.DataFrame, path: Path, expected: list[str], what: str) -> pd.DataFrame:
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise DataValidationError(f"{path}: expected the {what} columns {expected} but "
+                                  f"{missing} are missing; found {list(frame.columns)}.")
+    if frame.empty:
+        raise DataValidationError(f"{path}: the file has a header but no rows; expected at "
+                                  f"least one incident.")
+    frame["source_file"] = path.name
+    frame["row"] = np.arange(2, len(frame) + 2)
+    return frame
+
+
+def read_table(path: str | Path, spec: SourceSpec) -> pd.DataFrame:
+    """Read a CSV of source `spec` (police.uk or a configured partner extract).
 
     Returns
     -------
     pandas.DataFrame
-        All columns as strings (empty cells as ``<NA>``), plus ``source_file`` (the file name)
-        and ``row`` (the row's line number in the file; the header is row 1).
+        The file's columns as strings (empty cells ``<NA>``), plus ``source_file`` and
+        ``row`` (the row's line number; the header is row 1).
 
     Raises
     ------
     DataValidationError
-        If the file is missing, empty, not UTF-8 text, not a CSV or lacks a required column;
-        the message names the file and what was expected versus found.
+        If the file is missing, empty, binary, not UTF-8, not a CSV or lacks a required
+        column; the message names the file and what was expected versus found.
+    """
+    path = Path(path)
+    frame = _read_csv(path, spec.required_columns)
+    return _finish_raw(frame, path, spec.required_columns, f"{spec.name!r} source")
+
+
+def read_points(path: str | Path, spec: SourceSpec) -> pd.DataFrame:
+    """Read GeoJSON or GeoPackage points in any defined CRS, projected to EPSG:27700.
+
+    The point geometry gives the coordinates (columns ``x``/``y``, metres); the attribute
+    columns named by `spec` give the date, type and the rest. Rows without a point geometry
+    get NaN coordinates and are rejected by validation.
     """
     path = Path(path)
     if not path.is_file():
         raise DataValidationError(f"{path}: no such file.")
     try:
-        frame = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""],
-                            encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise DataValidationError(f"{path}: the file is empty; expected a police.uk CSV with "
-                                  f"columns {REQUIRED_COLUMNS}.") from None
-    except UnicodeDecodeError as error:
-        raise DataValidationError(f"{path}: expected UTF-8 text but found bytes that are not "
-                                  f"(at byte {error.start}); is this a CSV file?") from None
-    except pd.errors.ParserError as error:
-        raise DataValidationError(f"{path}: not a readable CSV file ({error}).") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise DataValidationError(f"{path}: expected the police.uk columns {REQUIRED_COLUMNS} "
-                                  f"but {missing} are missing; found {list(frame.columns)}.")
+        frame = gpd.read_file(path)
+    except Exception as error:  # pyogrio raises several types for unreadable files
+        raise DataValidationError(f"{path}: not a readable GeoJSON/GeoPackage file "
+                                  f"({str(error).splitlines()[0]}).") from None
+    if frame.crs is None:
+        raise DataValidationError(f"{path}: the layer has no coordinate reference system; "
+                                  f"expected one (e.g. EPSG:4326 or EPSG:27700).")
+    geometry = frame.geometry.to_crs(BNG)
+    is_point = (geometry.geom_type == "Point").to_numpy() & ~geometry.is_empty.to_numpy()
+    x = np.full(len(frame), np.nan)
+    y = np.full(len(frame), np.nan)
+    x[is_point] = geometry[is_point].x.to_numpy()
+    y[is_point] = geometry[is_point].y.to_numpy()
+    attributes = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype("string")
+    attributes["__x"] = x
+    attributes["__y"] = y
+    expected = [spec.columns[k] for k in ("date", "type")]
+    return _finish_raw(attributes.reset_index(drop=True), path, expected,
+                       f"{spec.name!r} source")
+
+
+def read_police_uk_csv(path: str | Path) -> pd.DataFrame:
+    """Read one police.uk street-level CSV exactly as data.police.uk publishes it.
+
+    See :func:`read_table`; absent optional police.uk columns are added empty.
+    """
+    frame = read_table(path, police_uk_spec())
     for column in POLICE_UK_COLUMNS:
         if column not in frame.columns:
             frame[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    frame["source_file"] = path.name
-    frame["row"] = np.arange(2, len(frame) + 2)
     return frame
+
+
+def police_uk_spec() -> SourceSpec:
+    """The built-in police.uk source (``config/sources/police_uk.toml``)."""
+    return get_source("police_uk")
 
 
 def _reject(problems: list[pd.DataFrame], frame: pd.DataFrame, mask, column: str,
@@ -115,71 +184,146 @@ def _reject(problems: list[pd.DataFrame], frame: pd.DataFrame, mask, column: str
                                       "reason": reason}))
 
 
-def validate_police_uk(raw: pd.DataFrame, *, known_crime_types: Iterable[str],
-                       today: dt.date | None = None,
-                       unique_ids: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check police.uk rows and convert their coordinates to British National Grid.
+def _text(raw: pd.DataFrame, spec: SourceSpec, key: str) -> pd.Series:
+    column = spec.column(key)
+    if column is None or column not in raw.columns:
+        return pd.Series(pd.NA, index=raw.index, dtype="string")
+    return raw[column].astype("string").str.strip().replace("", pd.NA)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _check_coordinates(raw: pd.DataFrame, spec: SourceSpec, problems: list) -> tuple:
+    """Validate coordinates; return BNG x, y and WGS84 lon, lat arrays (NaN where bad)."""
+    if "__x" in raw.columns:  # points read from a GeoJSON/GeoPackage geometry
+        x, y = raw["__x"].to_numpy(dtype=float), raw["__y"].to_numpy(dtype=float)
+        _reject(problems, raw, np.isnan(x) | np.isnan(y), "geometry",
+                "missing coordinates (no point geometry)")
+        finite = np.isfinite(x) & np.isfinite(y)
+        in_gb = finite & (x >= BNG_X_RANGE[0]) & (x <= BNG_X_RANGE[1]) & \
+            (y >= BNG_Y_RANGE[0]) & (y <= BNG_Y_RANGE[1])
+        _reject(problems, raw, finite & ~in_gb, "geometry", "coordinates outside Great Britain")
+        lon, lat = bng_to_lonlat(x, y)
+        return x, y, lon, lat
+    first, second = (("longitude", "latitude") if spec.coordinates == "lonlat"
+                     else ("easting", "northing"))
+    names = f"{spec.columns[first]}, {spec.columns[second]}"
+    text_a, text_b = _text(raw, spec, first), _text(raw, spec, second)
+    a, b = _numbers(text_a), _numbers(text_b)
+    missing = (text_a.isna() | text_b.isna()).to_numpy()
+    _reject(problems, raw, missing, names, "missing coordinates")
+    _reject(problems, raw, ~missing & (np.isnan(a) | np.isnan(b)), names,
+            "unparseable coordinates")
+    finite = np.isfinite(a) & np.isfinite(b)
+    if spec.coordinates == "lonlat":
+        low_a, high_a, low_b, high_b = *GB_LON_RANGE, *GB_LAT_RANGE
+        swap_reason = "latitude and longitude swapped"
+    else:
+        low_a, high_a, low_b, high_b = *BNG_X_RANGE, *BNG_Y_RANGE
+        swap_reason = "easting and northing swapped"
+    in_gb = finite & (a >= low_a) & (a <= high_a) & (b >= low_b) & (b <= high_b)
+    swapped = finite & ~in_gb & (b >= low_a) & (b <= high_a) & (a >= low_b) & (a <= high_b)
+    if spec.coordinates == "bng":  # most BNG values fit both ranges: only flag clear cases
+        swapped &= (a > BNG_X_RANGE[1]) | (b < 0)
+    _reject(problems, raw, swapped, names, swap_reason)
+    _reject(problems, raw, finite & ~in_gb & ~swapped, names, "coordinates outside Great Britain")
+    if spec.coordinates == "lonlat":
+        x, y = lonlat_to_bng(np.where(in_gb, a, np.nan), np.where(in_gb, b, np.nan))
+        return x, y, a, b
+    lon, lat = bng_to_lonlat(np.where(in_gb, a, np.nan), np.where(in_gb, b, np.nan))
+    return a, b, lon, lat
+
+
+def _check_dates(raw: pd.DataFrame, spec: SourceSpec, today: dt.date,
+                 problems: list) -> tuple[pd.Series, pd.Series]:
+    """Validate the date column; return the month (``YYYY-MM``) and the day (or NaT)."""
+    column = spec.columns["date"]
+    text = _text(raw, spec, "date")
+    if spec.date_format:
+        parsed = pd.to_datetime(text, format=spec.date_format, errors="coerce")
+        expected = f"a date like {dt.date(2024, 3, 17).strftime(spec.date_format)}"
+    else:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        expected = "an ISO 8601 date such as 2024-03-17"
+    missing = text.isna().to_numpy()
+    _reject(problems, raw, missing, column, "missing date")
+    _reject(problems, raw, ~missing & parsed.isna().to_numpy(), column,
+            f"unparseable date (expected {expected})")
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_convert("Europe/London").dt.tz_localize(None)
+    month_only = spec.date_format is not None and "%d" not in spec.date_format
+    future = (parsed > pd.Timestamp(today) + pd.Timedelta(days=1)) if not month_only else \
+        (parsed > pd.Timestamp(today.year, today.month, 1))
+    _reject(problems, raw, future.to_numpy(dtype=bool, na_value=False), column,
+            "date in the future")
+    month = parsed.dt.strftime("%Y-%m").astype("string")
+    day = parsed.dt.normalize() if not month_only else pd.Series(pd.NaT, index=raw.index)
+    return month, day
+
+
+def validate_incidents(raw: pd.DataFrame, *, spec: SourceSpec,
+                       known_crime_types: Iterable[str],
+                       today: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check rows of source `spec` and convert their coordinates to British National Grid.
 
     Every problem of every row is found at once. A row with any problem is rejected; its
-    reasons and columns are joined with "; ".
+    reasons and columns are joined with "; ". Reasons: missing, unparseable or swapped
+    coordinates, coordinates outside Great Britain, missing or unparseable date, date in the
+    future, unknown crime type (not in the source's ``[types]`` mapping, or not a configured
+    police.uk type), unparseable or negative weight, duplicate id (when ``unique_ids``).
 
     Parameters
     ----------
     raw : pandas.DataFrame
-        Rows from :func:`read_police_uk_csv` (one or several files).
+        Rows from :func:`read_table` or :func:`read_points` (one or several files).
+    spec : SourceSpec
+        The source's column mapping.
     known_crime_types : iterable of str
-        The police.uk ``Crime type`` values the configuration knows.
+        The police.uk crime types the configuration knows.
     today : datetime.date, optional
-        Months after this date's month are rejected as "in the future". Defaults to today.
-    unique_ids : bool, default False
-        Reject rows whose ``Crime ID`` repeats an earlier row's. Off for police.uk files:
-        police.uk publishes distinct records under one ID (325 of the 7,718 rows of
-        2024-01 share an ID with a row at another location), so a repeated ID is not a
-        duplicate there.
+        Dates after today (months after this month for month-only sources) are rejected as
+        "in the future". Defaults to today.
 
     Returns
     -------
     accepted : pandas.DataFrame
-        Valid rows with ``crime_id``, ``month`` (``YYYY-MM``), ``crime_type``, ``location``,
-        ``lsoa_code``, ``lsoa_name``, ``outcome``, ``lon``, ``lat`` (degrees, WGS84), ``x``,
-        ``y`` (metres, EPSG:27700), ``source_file`` and ``row``.
+        Valid rows with ``crime_id``, ``month`` (``YYYY-MM``), ``date`` (day, or NaT for
+        month-only sources), ``crime_type``, ``location``, ``lsoa_code``, ``lsoa_name``,
+        ``outcome``, ``force``, ``weight``, ``age_band``, ``lon``, ``lat`` (degrees, WGS84),
+        ``x``, ``y`` (metres, EPSG:27700), ``source_file`` and ``row``.
     rejected : pandas.DataFrame
         ``source_file``, ``row``, ``column``, ``reason`` for every rejected row.
     """
     today = today or dt.date.today()
     problems: list[pd.DataFrame] = []
+    x, y, lon, lat = _check_coordinates(raw, spec, problems)
+    month, day = _check_dates(raw, spec, today, problems)
 
-    lon = pd.to_numeric(raw["Longitude"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    lat = pd.to_numeric(raw["Latitude"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    lon_missing = raw["Longitude"].isna().to_numpy()
-    lat_missing = raw["Latitude"].isna().to_numpy()
-    _reject(problems, raw, lon_missing | lat_missing, "Longitude, Latitude",
-            "missing coordinates")
-    bad_number = (np.isnan(lon) & ~lon_missing) | (np.isnan(lat) & ~lat_missing)
-    _reject(problems, raw, bad_number, "Longitude, Latitude", "unparseable coordinates")
-    finite = np.isfinite(lon) & np.isfinite(lat)
-    in_gb = (finite & (lon >= GB_LON_RANGE[0]) & (lon <= GB_LON_RANGE[1])
-             & (lat >= GB_LAT_RANGE[0]) & (lat <= GB_LAT_RANGE[1]))
-    swapped = (finite & ~in_gb & (lat >= GB_LON_RANGE[0]) & (lat <= GB_LON_RANGE[1])
-               & (lon >= GB_LAT_RANGE[0]) & (lon <= GB_LAT_RANGE[1]))
-    _reject(problems, raw, swapped, "Longitude, Latitude", "latitude and longitude swapped")
-    _reject(problems, raw, finite & ~in_gb & ~swapped, "Longitude, Latitude",
-            "coordinates outside Great Britain")
+    raw_type = _text(raw, spec, "type")
+    known = set(known_crime_types)
+    if spec.types:
+        crime_type = raw_type.map(spec.types).astype("string")
+        unknown = crime_type.isna() | ~crime_type.isin(list(known))
+    else:
+        crime_type = raw_type
+        unknown = ~raw_type.isin(list(known)).fillna(False)
+    _reject(problems, raw, unknown.to_numpy(dtype=bool, na_value=True), spec.columns["type"],
+            "unknown crime type")
 
-    month = pd.to_datetime(raw["Month"], format="%Y-%m", errors="coerce")
-    _reject(problems, raw, month.isna().to_numpy(), "Month",
-            "unparseable month (expected YYYY-MM)")
-    this_month = pd.Timestamp(today.year, today.month, 1)
-    _reject(problems, raw, (month > this_month).to_numpy(), "Month", "date in the future")
+    weight_text = _text(raw, spec, "weight")
+    weight = _numbers(weight_text)
+    bad_weight = weight_text.notna().to_numpy() & ~(weight >= 0)
+    if bad_weight.any():
+        _reject(problems, raw, bad_weight, spec.columns["weight"],
+                "unparseable or negative weight")
+    weight = np.where(np.isnan(weight), 1.0, weight)
 
-    crime_type = raw["Crime type"]
-    unknown = ~crime_type.isin(list(known_crime_types)).to_numpy(dtype=bool, na_value=False)
-    _reject(problems, raw, unknown, "Crime type", "unknown crime type")
-
-    if unique_ids:
-        crime_id = raw["Crime ID"]
+    crime_id = _text(raw, spec, "id")
+    if spec.unique_ids and spec.column("id"):
         duplicate = (crime_id.notna() & crime_id.duplicated(keep="first")).to_numpy(dtype=bool)
-        _reject(problems, raw, duplicate, "Crime ID", "duplicate Crime ID")
+        _reject(problems, raw, duplicate, spec.columns["id"], "duplicate id")
 
     if problems:
         found = pd.concat(problems).groupby("index", sort=True).agg(
@@ -190,20 +334,35 @@ def validate_police_uk(raw: pd.DataFrame, *, known_crime_types: Iterable[str],
     rejected = raw.loc[bad, ["source_file", "row"]].join(found)[REJECT_COLUMNS]
 
     good = ~bad
-    x, y = lonlat_to_bng(lon[good], lat[good])
     kept = raw.loc[good]
     accepted = pd.DataFrame({
-        "crime_id": kept["Crime ID"],
-        "month": month[good].dt.strftime("%Y-%m").astype("string"),
-        "crime_type": kept["Crime type"],
-        "location": kept["Location"],
-        "lsoa_code": kept["LSOA code"],
-        "lsoa_name": kept["LSOA name"],
-        "outcome": kept["Last outcome category"],
-        "lon": lon[good], "lat": lat[good], "x": x, "y": y,
-        "source_file": kept["source_file"], "row": kept["row"],
+        "crime_id": crime_id[good],
+        "month": month[good],
+        "date": day[good],
+        "crime_type": crime_type[good].astype("string"),
+        "location": _text(kept, spec, "location"),
+        "lsoa_code": _text(kept, spec, "lsoa_code"),
+        "lsoa_name": _text(kept, spec, "lsoa_name"),
+        "outcome": _text(kept, spec, "outcome"),
+        "force": _text(kept, spec, "force"),
+        "weight": weight[good],
+        "age_band": _text(kept, spec, "age_band"),
+        "lon": np.asarray(lon, dtype=float)[good], "lat": np.asarray(lat, dtype=float)[good],
+        "x": np.asarray(x, dtype=float)[good], "y": np.asarray(y, dtype=float)[good],
+        "source_file": kept["source_file"].astype("string"), "row": kept["row"],
     })
     return accepted.reset_index(drop=True), rejected.reset_index(drop=True)
+
+
+def validate_police_uk(raw: pd.DataFrame, *, known_crime_types: Iterable[str],
+                       today: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate police.uk rows (see :func:`validate_incidents`).
+
+    A repeated ``Crime ID`` is not a duplicate here: police.uk publishes distinct records
+    under one ID (325 of the 7,718 rows of 2024-01 share an ID with a row elsewhere).
+    """
+    return validate_incidents(raw, spec=police_uk_spec(), known_crime_types=known_crime_types,
+                              today=today)
 
 
 def assign_lsoa21(incidents: pd.DataFrame, *, lsoas: gpd.GeoDataFrame,
@@ -250,14 +409,18 @@ def assign_lsoa21(incidents: pd.DataFrame, *, lsoas: gpd.GeoDataFrame,
     lsoa21[is_2011] = code[is_2011].map(one_to_one)
     assignment[is_2011] = ASSIGNED_2011
 
-    geometry_of = lsoas.set_index("lsoa21cd").geometry
     is_split = ~is_2021 & code.isin(list(split)).to_numpy(dtype=bool, na_value=False)
-    for index in result.index[is_split]:
-        point = shapely.Point(result.at[index, "x"], result.at[index, "y"])
-        candidates = geometry_of.loc[split[code[index]]]
-        distances = candidates.distance(point)
-        lsoa21[index] = distances.idxmin()
-        assignment[index] = ASSIGNED_2011_SPLIT
+    if is_split.any():
+        pairs = pd.DataFrame({"index": result.index[is_split],
+                              "candidate": code[is_split].map(split)}).explode("candidate")
+        geometry_of = lsoas.set_index("lsoa21cd").geometry
+        points = shapely.points(result.loc[pairs["index"], "x"].to_numpy(),
+                                result.loc[pairs["index"], "y"].to_numpy())
+        pairs["distance"] = shapely.distance(
+            points, geometry_of.loc[pairs["candidate"]].to_numpy())
+        nearest = pairs.sort_values("distance", kind="stable").drop_duplicates("index")
+        lsoa21[nearest["index"].to_numpy()] = nearest["candidate"].to_numpy()
+        assignment[nearest["index"].to_numpy()] = ASSIGNED_2011_SPLIT
 
     no_code = code.isna().to_numpy()
     if no_code.any():

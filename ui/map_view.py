@@ -19,14 +19,18 @@ TABLE_COLUMNS = {"incidents": "Incidents", "lsoa_names": "LSOAs covered",
 
 
 def freshness_caption() -> None:
-    """The data span and its source, shown on every map page."""
+    """The data span, its freshness and its source, shown on every map page."""
     span = data.data_span()
-    months = span["months"]
+    if not span["months"]:
+        st.warning("The incident store is empty: add police.uk files on the Data page.")
+        return
+    ingested = (f", last ingested {span['last_ingest'].replace('T', ' ')[:16]} UTC"
+                if span["last_ingest"] else "")
     st.caption(
-        f"Data: police.uk street-level crime, {len(months)} month(s) from {span['first_month']} "
-        f"to {span['last_month']} (data to {span['last_month']}); {span['accepted']:,} incidents "
-        f"loaded, {span['outside_area']:,} of them outside the Humber area, "
-        f"{span['rejected']:,} rows rejected. Locations are snapped to anonymous map points.")
+        f"Data to {span['last_month']}{ingested}: police.uk street-level crime, "
+        f"{len(span['months'])} month(s) from {span['first_month']} to {span['last_month']}; "
+        f"{span['stored']:,} incidents stored, {span['outside_area']:,} of them outside the "
+        f"Humber area. Locations are snapped to anonymous map points; months only, no times.")
 
 
 ATTRIBUTION = (

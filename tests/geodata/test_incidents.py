@@ -43,10 +43,10 @@ def test_every_bad_row_is_rejected_with_file_row_column_and_reason(
     assert rejected.loc[5, "reason"] == "latitude and longitude swapped"
     assert rejected.loc[6, "reason"] == "coordinates outside Great Britain"
     assert rejected.loc[7, ["column", "reason"]].tolist() == [
-        "Month", "unparseable month (expected YYYY-MM)"]
+        "Month", "unparseable date (expected a date like 2024-03)"]
     assert rejected.loc[8, "reason"] == "date in the future"
     assert rejected.loc[9, ["column", "reason"]].tolist() == ["Crime type", "unknown crime type"]
-    assert rejected.loc[10, "reason"] == ("unparseable month (expected YYYY-MM); "
+    assert rejected.loc[10, "reason"] == ("unparseable date (expected a date like 2024-03); "
                                           "unknown crime type")
     assert rejected.loc[10, "column"] == "Month; Crime type"
 
@@ -89,10 +89,14 @@ def test_coordinates_are_projected_to_british_national_grid(
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"", r"the file is empty; expected a police.uk CSV"),
-    (b"\xff\xfe\x00\x00binary\x00", r"expected UTF-8 text"),
+    (b"", r"the file is empty; expected a CSV with columns"),
+    (b"\xff\xfe\x00\x00binary\x00", r"expected a UTF-8 CSV text file but found binary"),
+    (b"PK\x03\x04zipped", r"expected a UTF-8 CSV text file but found binary"),
+    ("Month,Crime type,Longitude,Latitude\n2024-01,Caf\xe9,1,2\n".encode("latin-1"),
+     r"expected UTF-8 text"),
+    (b"Month,Crime type,Longitude,Latitude\n", r"has a header but no rows"),
     (b"Crime ID,Month,Longitude\n1,2024-01,-0.3\n",
-     r"expected the police.uk columns .* \['Latitude', 'LSOA code', 'Crime type'\] are missing"),
+     r"expected the 'police_uk' source columns .* \['Crime type', 'Latitude'\] are missing"),
 ])
 def test_unreadable_files_fail_whole_with_the_file_named(tmp_path, content, message):
     path = tmp_path / "upload.csv"

@@ -1,0 +1,24 @@
+"""Session-wide test set-up: every test run gets its own empty incident store."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_store(tmp_path_factory):
+    """Point HUMBER_DATA_DIR at a fresh folder, so tests never touch a user's store.
+
+    The app (AppTest in-process, or the browser tests' server) seeds it with the shipped
+    police.uk months on first use, exactly as on a fresh clone.
+    """
+    directory = tmp_path_factory.mktemp("humber-store")
+    previous = os.environ.get("HUMBER_DATA_DIR")
+    os.environ["HUMBER_DATA_DIR"] = str(directory)
+    yield directory
+    if previous is None:
+        os.environ.pop("HUMBER_DATA_DIR", None)
+    else:
+        os.environ["HUMBER_DATA_DIR"] = previous

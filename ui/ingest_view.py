@@ -1,0 +1,61 @@
+"""The Data page's pieces: ingest uploaded files and show the validation report."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geodata.ingest import IngestReport, ingest_files
+from ui import data
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _safe_name(name: str, index: int) -> str:
+    """A file name built from the upload's, never a path: no folders, no dots in front."""
+    base = _SAFE.sub("_", Path(name).name).lstrip("._") or f"upload-{index}"
+    return base[:120]
+
+
+def ingest_uploads(uploads, *, source: str, user: str) -> IngestReport:
+    """Write the uploaded files to a private temporary folder and ingest them."""
+    with tempfile.TemporaryDirectory(prefix="humber-upload-") as folder:
+        paths = []
+        for index, upload in enumerate(uploads):
+            target = Path(folder) / f"{index:03d}" / _safe_name(upload.name, index)
+            target.parent.mkdir()
+            target.write_bytes(upload.getvalue())
+            paths.append(target)
+        return ingest_files(paths, store=data.store(), source=source, user=user)
+
+
+def render_report(report: IngestReport) -> None:
+    """The validation report of one ingest: totals, files, rejected rows and a download."""
+    columns = st.columns(4)
+    columns[0].metric("Rows read", f"{report.rows_read:,}")
+    columns[1].metric("Accepted", f"{report.accepted:,}")
+    columns[2].metric("Rejected", f"{report.rejected_count:,}")
+    columns[3].metric("Outside the Humber area", f"{report.outside_area:,}",
+                      help="Stored and flagged; not shown on the Humber maps.")
+    st.caption(report.summary())
+    files = pd.DataFrame([{"File": Path(f.file).name, "Status": f.status,
+                           "Rows read": f.rows_read, "Accepted": f.accepted,
+                           "Rejected": f.rejected, "Outside area": f.outside_area,
+                           "Replaced months": ", ".join(f.replaced_months),
+                           "Message": f.message} for f in report.files])
+    st.dataframe(files, hide_index=True)
+    for file in report.unreadable:
+        st.error(file.message)
+    if not report.rejected.empty:
+        st.subheader("Rejected rows")
+        st.dataframe(report.rejected.rename(columns={
+            "source_file": "File", "row": "Row", "column": "Column", "reason": "Reason"}),
+            hide_index=True)
+        st.download_button("Download the rejected rows (CSV)",
+                           report.rejected.to_csv(index=False).encode("utf-8"),
+                           file_name="rejected-rows.csv", mime="text/csv",
+                           key="download_rejects")
