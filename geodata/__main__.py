@@ -18,6 +18,7 @@ import sys
 from geodata.errors import DataValidationError
 from geodata.ingest import default_store_dir, ingest_files, open_store
 from geodata.sources import load_sources
+from geodata.store import IncidentStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", metavar="PATH",
                         help="CSV, GeoJSON or GeoPackage files, folders or zips")
     ingest.add_argument("--store", metavar="DIR",
-                        help="store folder (default: $HUMBER_DATA_DIR or the data_dir setting)")
+                        help="store folder (default: $HUMBER_DATA_DIR or the data_dir setting, "
+                             "seeded with the shipped police.uk months when new; a new folder "
+                             "named here starts empty)")
     ingest.add_argument("--source", default="police_uk", metavar="police_uk|NAME",
                         help="source specification in config/sources/ (default police_uk)")
     ingest.add_argument("--rejects", metavar="FILE",
@@ -46,7 +49,9 @@ def _ingest(args: argparse.Namespace) -> int:
               f"{', '.join(sorted(known))} (add a TOML file in config/sources/).",
               file=sys.stderr)
         return 2
-    store = open_store(args.store or default_store_dir())
+    # The dashboard's store is seeded with the shipped months on first use; a folder named
+    # with --store is used as it is (a new one starts empty).
+    store = IncidentStore(args.store) if args.store else open_store(default_store_dir())
     report = ingest_files(args.paths, store=store, source=args.source, user=args.user,
                           rejects_path=args.rejects)
     for file in report.files:
@@ -65,7 +70,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    store = open_store(args.store or default_store_dir())
+    store = IncidentStore(args.store) if args.store else open_store(default_store_dir())
     frame = store.ingests()
     if frame.empty:
         print("no ingests yet")

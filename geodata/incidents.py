@@ -9,6 +9,7 @@ Rows placed outside the four Humber authorities are accepted and flagged ``in_ar
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,26 @@ class IncidentLoad:
         return int((~self.accepted["in_area"]).sum())
 
 
+def _check_utf8(path: Path) -> None:
+    """Decode the whole file in 1 MB blocks; name the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                raise DataValidationError(
+                    f"{path}: expected UTF-8 text but found a byte that is not (at byte "
+                    f"{offset + error.start}); save the file as UTF-8 CSV.") from None
+            offset += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise DataValidationError(f"{path}: expected UTF-8 text but the file ends in the "
+                                      f"middle of a character; save it as UTF-8 CSV.") from None
+
+
 def _read_csv(path: Path, expected: list[str]) -> pd.DataFrame:
     """Read a CSV as strings, failing the whole file with one clear message."""
     if not path.is_file():
@@ -79,6 +100,7 @@ def _read_csv(path: Path, expected: list[str]) -> pd.DataFrame:
     if b"\x00" in head or head[:2] in (b"PK", b"\x1f\x8b"):
         raise DataValidationError(f"{path}: expected a UTF-8 CSV text file but found binary "
                                   f"content (a zip, a spreadsheet or an image?).")
+    _check_utf8(path)
     try:
         frame = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""],
                             encoding="utf-8-sig", engine="pyarrow")
@@ -87,9 +109,6 @@ def _read_csv(path: Path, expected: list[str]) -> pd.DataFrame:
                                   f"(at byte {error.start}); save the file as UTF-8 CSV.") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if "invalid UTF8" in message or "utf-8" in message.lower():
-            raise DataValidationError(f"{path}: expected UTF-8 text but found bytes that are "
-                                      f"not; save the file as UTF-8 CSV.") from None
         raise DataValidationError(f"{path}: not a readable CSV file ({message}).") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame

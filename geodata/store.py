@@ -250,6 +250,7 @@ class StoreWriter:
         self._replaced_keys: set[tuple[str, str]] = set()
         self._records: list[dict] = []
         self._hashes: dict[str, str] = {}
+        self._written = 0
 
     def is_known_file(self, sha256: str) -> str | None:
         """An already ingested (or staged) file with this content, or None."""
@@ -282,13 +283,15 @@ class StoreWriter:
                     self._replaced_keys.add((source, key))
                 self._write(part, source=source, key=key, months=[month])
         else:
-            self._write(frame, source=source, key=self.ingest_id,
+            self._write(frame, source=source, key=f"{self.ingest_id}-{self._written + 1:04d}",
                         months=sorted(frame["month"].dropna().unique()))
         return sorted(set(replaced))
 
     def _write(self, frame: pd.DataFrame, *, source: str, key: str, months: list[str]) -> None:
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key)[:80]
-        relative = Path("partitions") / source / f"{safe}-{self.ingest_id}.parquet"
+        self._written += 1  # unique within the ingest, even for the same key
+        relative = (Path("partitions") / source /
+                    f"{safe}-{self.ingest_id}-{self._written:04d}.parquet")
         target = self.store.directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         with duckdb.connect() as connection:

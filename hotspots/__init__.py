@@ -16,6 +16,20 @@ clusters
     DBSCAN on unique locations: :func:`dbscan_incidents`, :func:`cluster_outlines` ...
 summary
     :func:`summarise_areas`, :func:`assign_to_polygons`.
+getis_ord
+    Gi* on LSOAs or a grid with an FDR correction: :func:`~hotspots.getis_ord.gi_star_lsoas`,
+    :func:`~hotspots.getis_ord.gi_star_grid`.
+risk
+    Incidents per 1,000 residents (dual KDE): :func:`~hotspots.risk.risk_surface`.
+change
+    New / persistent / intensifying / diminishing / ceased: :func:`~hotspots.change.hotspot_change`.
+harm
+    Per-incident harm weights: :func:`~hotspots.harm.harm_weights`.
+evaluation
+    Back-testing (hit rate, PAI, RRI, PEI*) and the default method:
+    :func:`~hotspots.evaluation.evaluate_methods`, :func:`~hotspots.evaluation.default_method`.
+evaluate, bench
+    Command lines: ``python -m hotspots.evaluate``, ``python -m hotspots.bench``.
 
 This package must never import ``streamlit`` or ``pydeck``.
 """

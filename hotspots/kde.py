@@ -99,6 +99,17 @@ def _linear_bin(x: np.ndarray, y: np.ndarray, w: np.ndarray, grid: Grid) -> np.n
     return binned.reshape(grid.shape)
 
 
+def _binning_corrected_sigma(sigma: float) -> float:
+    """Gaussian sigma (cells) that compensates the variance added by linear binning.
+
+    Splitting a point between the two nearest cell centres (per axis) convolves it with a
+    triangle of variance 1/6 cell², so the binned-then-smoothed surface has variance
+    ``sigma² + 1/6``; smoothing with ``sqrt(sigma² - 1/6)`` restores the requested
+    bandwidth (max error vs the exact sum 1.6 % -> 0.2 % at 50 m cells, 250 m bandwidth).
+    """
+    return math.sqrt(sigma * sigma - 1.0 / 6.0) if sigma * sigma > 1.0 / 3.0 else sigma
+
+
 def _quartic_kernel(bandwidth: float, cell_size: float) -> np.ndarray:
     """Discrete quartic kernel of radius ``bandwidth`` metres, summing to one."""
     r = int(math.ceil(bandwidth / cell_size))
@@ -216,7 +227,8 @@ def kernel_density(
     binned = _linear_bin(xa, ya, w, grid)
     if kernel == "gaussian":
         smoothed = ndimage.gaussian_filter(
-            binned, sigma=bandwidth / cell_size, mode="constant", truncate=GAUSSIAN_TRUNCATE
+            binned, sigma=_binning_corrected_sigma(bandwidth / cell_size), mode="constant",
+            truncate=GAUSSIAN_TRUNCATE,
         )
     else:
         smoothed = signal.fftconvolve(binned, _quartic_kernel(bandwidth, cell_size), mode="same")

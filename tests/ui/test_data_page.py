@@ -1,0 +1,85 @@
+"""The Data page, uploads with their validation report, and live data reaching the maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from geodata.ingest import ingest_files, open_store
+from geodata.paths import shipped_crime_files
+from tests.ui.conftest import APP, TIMEOUT, _csp_page
+
+
+def test_data_page_lists_the_seeded_ingests():
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("views/data.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Data"
+    ingests = at.dataframe[-1].value
+    assert {"2022-01-humberside-street.csv", "2024-03-humberside-street.csv"} <= set(
+        ingests["file"])
+    assert at.button(key="FormSubmitter:ingest_form-Ingest") is not None
+
+
+def _upload_and_report(content: bytes, name: str) -> None:
+    import streamlit as st
+
+    from ui.ingest_view import ingest_uploads, render_report
+
+    class Upload:  # what st.file_uploader returns: a name and the bytes
+        def __init__(self, name, content):
+            self.name, self._content = name, content
+
+        def getvalue(self):
+            return self._content
+
+    st.session_state.setdefault("report", ingest_uploads([Upload(name, content)],
+                                                          source="police_uk", user="apptest"))
+    render_report(st.session_state["report"])
+
+
+def test_upload_report_shows_totals_rejects_and_a_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUMBER_DATA_DIR", str(tmp_path / "store"))
+    from ui import data
+    data.store.clear()
+    try:
+        frame = pd.read_csv(shipped_crime_files()[3], dtype=str, keep_default_na=False).head(50)
+        frame.loc[[3, 7], "Longitude"] = ""
+        frame.loc[9, "Crime type"] = "Knife crime"
+        at = AppTest.from_function(_upload_and_report,
+                                   args=(frame.to_csv(index=False).encode(), "../../x y.csv"),
+                                   default_timeout=TIMEOUT).run()
+        assert not at.exception
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics["Rows read"] == "50" and metrics["Accepted"] == "47"
+        assert metrics["Rejected"] == "3"
+        rejected = at.dataframe[-1].value
+        assert rejected["Row"].tolist() == [5, 9, 11]
+        assert rejected["File"].unique().tolist() == ["x_y.csv"]  # never a path
+        assert len(at.get("download_button")) == 1
+    finally:
+        data.store.clear()
+
+
+def test_a_newly_ingested_month_appears_without_a_restart(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUMBER_DATA_DIR", str(tmp_path / "store"))
+    from ui import data
+    data.store.clear()
+    try:
+        at = AppTest.from_function(_csp_page, args=("E06000010",),
+                                   default_timeout=TIMEOUT).run()
+        assert at.select_slider(key="hull_months").options[-1] == "2024-03"
+        assert "Data to 2024-03" in at.caption[0].value
+        april = pd.read_csv(shipped_crime_files()[3], dtype=str, keep_default_na=False)
+        april["Month"] = "2024-04"
+        path = tmp_path / "2024-04-humberside-street.csv"
+        april.to_csv(path, index=False)
+        ingest_files([path], store=open_store(tmp_path / "store"), user="apptest")
+        at.run()  # the next interaction, same server, same session
+        assert not at.exception
+        assert at.select_slider(key="hull_months").options[-1] == "2024-04"
+        assert "Data to 2024-04" in at.caption[0].value
+    finally:
+        data.store.clear()
