@@ -277,7 +277,10 @@ def _check_dates(raw: pd.DataFrame, spec: SourceSpec, today: dt.date,
         (parsed > pd.Timestamp(today.year, today.month, 1))
     _reject(problems, raw, future.to_numpy(dtype=bool, na_value=False), column,
             "date in the future")
-    month = parsed.dt.strftime("%Y-%m").astype("string")
+    if spec.date_format == "%Y-%m":  # police.uk: a valid text is already the month
+        month = text.where(parsed.notna()).astype("string")
+    else:
+        month = parsed.dt.to_period("M").astype("string")
     day = parsed.dt.normalize() if not month_only else pd.Series(pd.NaT, index=raw.index)
     return month, day
 

@@ -36,6 +36,8 @@ from typing import Iterable, Iterator
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from geodata.errors import DataValidationError
 
@@ -54,6 +56,10 @@ STORED_COLUMNS: dict[str, str] = {
     "source_file": "VARCHAR", "row": "BIGINT", "ingest_id": "VARCHAR",
     "ingested_at": "TIMESTAMP",
 }
+
+_ARROW_TYPES = {"VARCHAR": pa.string(), "DOUBLE": pa.float64(), "BIGINT": pa.int64(),
+                "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us")}
+ARROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[kind]) for name, kind in STORED_COLUMNS.items()])
 
 
 @dataclass(frozen=True)
@@ -294,11 +300,19 @@ class StoreWriter:
                     f"{safe}-{self.ingest_id}-{self._written:04d}.parquet")
         target = self.store.directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect() as connection:
-            connection.register("staged", frame)
-            casts = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in STORED_COLUMNS.items())
-            connection.execute(f"COPY (SELECT {casts} FROM staged) TO '{target}' "
-                               f"(FORMAT parquet, COMPRESSION zstd)")
+        columns = {}
+        for name, kind in STORED_COLUMNS.items():
+            values = frame[name]
+            if kind == "TIMESTAMP":
+                values = pd.to_datetime(values).astype("datetime64[us]")
+            elif kind == "VARCHAR":
+                values = values.astype("string")
+            elif kind == "BOOLEAN":
+                values = values.fillna(False).astype(bool)
+            columns[name] = values
+        table = pa.Table.from_pandas(pd.DataFrame(columns), schema=ARROW_SCHEMA,
+                                     preserve_index=False, safe=False)
+        pq.write_table(table, target, compression="snappy")
         self._new_partitions.append({"path": str(relative), "source": source, "key": key,
                                      "months": list(months), "rows": int(len(frame)),
                                      "ingest_id": self.ingest_id})
