@@ -102,7 +102,8 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     threshold_value : float
         Percentage of the area, or multiple of the mean density.
     weight : str, optional
-        Column of per-incident weights.
+        Column of per-incident weights (for example harm): the density is then weight per
+        km², and hotspots are ranked by the weight inside them.
 
     Returns
     -------
@@ -126,8 +127,10 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
                                       mask=mask)
         outlines = hotspot_outlines(surface, threshold)
     ids = assign_to_polygons(x, y, outlines, "hotspot_id")
-    table = summarise_areas(incidents, ids, lsoa_table=lsoas, id_name="hotspot_id")
-    outlines, table = _join_outline_table(outlines, table, "hotspot_id")
+    table = summarise_areas(_with_weight(incidents, weight), ids, lsoa_table=lsoas,
+                            id_name="hotspot_id")
+    outlines, table = _join_outline_table(outlines, table, "hotspot_id",
+                                          rank_by="weight" if weight else "incidents")
     return HotspotAnalysis(surface=surface, threshold=float(threshold), threshold_label=label,
                            outlines=outlines, table=table, n_incidents=len(incidents))
 
@@ -143,11 +146,14 @@ class ClusterAnalysis:
 
 
 def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float | None,
-                     min_samples: int | None, max_memory_mb: float) -> ClusterAnalysis:
+                     min_samples: int | None, max_memory_mb: float,
+                     weight: str | None = None) -> ClusterAnalysis:
     """Cluster incidents with DBSCAN (metres) and rank the clusters by incident count.
 
     A too-large `eps` is refused before clustering: the result then has no clusters and a
-    `message` naming the predicted memory and an `eps` that fits.
+    `message` naming the predicted memory and an `eps` that fits. With `weight` (a column
+    of per-incident weights such as harm) clusters are ranked by their total weight; the
+    clustering itself counts incidents.
     """
     x = incidents["x"].to_numpy(dtype=float)
     y = incidents["y"].to_numpy(dtype=float)
@@ -166,17 +172,27 @@ def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float
     ids = np.where(result.labels >= 0, result.labels + 1, -1)
     if "cluster_id" in outlines and len(outlines) and outlines["cluster_id"].min() == 0:
         outlines = outlines.assign(cluster_id=outlines["cluster_id"] + 1)
-    table = summarise_areas(incidents, ids, lsoa_table=lsoas, id_name="cluster_id")
-    outlines, table = _join_outline_table(outlines, table, "cluster_id")
+    table = summarise_areas(_with_weight(incidents, weight), ids, lsoa_table=lsoas,
+                            id_name="cluster_id")
+    outlines, table = _join_outline_table(outlines, table, "cluster_id",
+                                          rank_by="weight" if weight else "incidents")
     return ClusterAnalysis(result=result, outlines=outlines, table=table)
 
 
-def _join_outline_table(outlines: gpd.GeoDataFrame, table: pd.DataFrame,
-                        id_name: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def _with_weight(incidents: pd.DataFrame, weight: str | None) -> pd.DataFrame:
+    """The incidents with `weight` as the ``weight`` column summaries use, or without one."""
+    frame = incidents.drop(columns=["weight"], errors="ignore")
+    if weight is not None:
+        frame["weight"] = incidents[weight].to_numpy(dtype=float)
+    return frame
+
+
+def _join_outline_table(outlines: gpd.GeoDataFrame, table: pd.DataFrame, id_name: str,
+                        rank_by: str = "incidents") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Give every outline its table row (0 incidents if none fell inside) and re-rank.
 
-    Ids are renumbered 1..k by incidents inside (descending), so the map labels and the
-    ranked table agree.
+    Ids are renumbered 1..k by `rank_by` (incidents inside, or their harm ``weight``),
+    descending, so the map labels and the ranked table agree.
     """
     if outlines.empty:
         return outlines, table.iloc[0:0]
@@ -187,9 +203,80 @@ def _join_outline_table(outlines: gpd.GeoDataFrame, table: pd.DataFrame,
     for column in ("crime_mix", "lsoa_names", "imd_deciles"):
         merged[column] = merged[column].fillna("")
     merged["lsoas"] = merged["lsoas"].fillna(0).astype("int64")
+    if "weight" in merged:
+        merged["weight"] = merged["weight"].fillna(0.0).round(1)
     merged["area_km2"] = (merged.geometry.area / 1e6).round(3)
-    order = [c for c in ("incidents", "expected_incidents", "n_incidents") if c in merged]
+    order = [c for c in (rank_by, "incidents", "expected_incidents", "n_incidents")
+             if c in merged]
+    order = list(dict.fromkeys(order))
     merged = merged.sort_values(order, ascending=False, kind="stable", ignore_index=True)
     merged[id_name] = np.arange(1, len(merged) + 1)
     table = pd.DataFrame(merged.drop(columns="geometry"))
     return merged, table
+
+
+def previous_period(months: Iterable[str], available: Iterable[str]) -> tuple[str, ...]:
+    """The months just before `months` in `available`, as many as `months` has.
+
+    Used to compare a period with the one before it (for example 2024-02..03 with
+    2022-01..2024-01 when those are the stored months before it).
+    """
+    chosen = sorted(months)
+    earlier = [m for m in sorted(available) if chosen and m < chosen[0]]
+    return tuple(earlier[-len(chosen):]) if chosen else ()
+
+
+@dataclass(frozen=True)
+class PredictedCells:
+    """The cells the back-tested default method selects, dissolved into polygons."""
+
+    outlines: gpd.GeoDataFrame   # EPSG:27700, one row per connected group of cells
+    coverage: float              # per cent of the study area's cells
+    label: str                   # the method's name
+    cell_size: float             # metres
+
+
+def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
+                    study_area: shapely.Geometry, coverage: float) -> PredictedCells:
+    """Where the dashboard's default method expects the next incidents.
+
+    The default method (:func:`hotspots.evaluation.default_method`) scores every cell of a
+    grid over the study area from the selected incidents and the other crime types in the
+    same months (`context`); the top `coverage` % of cells are returned as polygons. Its
+    hit rate at 1% and 5% coverage is at least the naive baseline's in every CSP on a
+    month held out from tuning (see ``docs/methods.md``).
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        The selected incidents (``x``, ``y`` in EPSG:27700 metres).
+    context : pandas.DataFrame
+        Incidents of the other crime types in the same months and area.
+    study_area : shapely geometry
+        EPSG:27700.
+    coverage : float
+        Percentage of the study area's cells to select, in (0, 100].
+    """
+    from hotspots.evaluation import (default_method, evaluation_grid, method_scores,
+                                     select_top_cells)
+
+    spec = default_method()
+    cell_size = float(spec.params["cell_size"])
+    empty = gpd.GeoDataFrame({"cells": pd.Series([], dtype="int64")},
+                             geometry=gpd.GeoSeries([], crs="EPSG:27700"))
+    if len(incidents) == 0:
+        return PredictedCells(empty, coverage, spec.label, cell_size)
+    grid = evaluation_grid(study_area, cell_size=cell_size)
+    scores = method_scores(spec, grid, incidents, context=context)
+    chosen = select_top_cells(scores[grid.mask], coverage) >= 0.5
+    rows, cols = np.nonzero(grid.mask)
+    rows, cols = rows[chosen], cols[chosen]
+    g = grid.grid
+    boxes = shapely.box(g.x0 + cols * g.cell_size, g.y0 + rows * g.cell_size,
+                        g.x0 + (cols + 1) * g.cell_size, g.y0 + (rows + 1) * g.cell_size)
+    merged = shapely.union_all(boxes)
+    parts = list(getattr(merged, "geoms", [merged])) if not merged.is_empty else []
+    outlines = gpd.GeoDataFrame(
+        {"cells": [int(round(p.area / g.cell_size ** 2)) for p in parts]},
+        geometry=gpd.GeoSeries(parts, crs="EPSG:27700"))
+    return PredictedCells(outlines, coverage, spec.label, cell_size)

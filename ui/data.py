@@ -14,8 +14,17 @@ from config import get_config
 from geodata.ingest import open_store
 from geodata.reference import load_lad_boundaries, load_lsoa_table
 from geodata.store import IncidentStore
+from config.harm import get_harm_weights
 from hotspots import pipeline
+from hotspots.change import HotspotChange, hotspot_change
+from hotspots.evaluation import choose_bandwidth
+from hotspots.harm import harm_weights
+from hotspots.kde import kernel_density
+from hotspots.risk import RiskSurface, risk_surface
 from hotspots.rates import area_rates, monthly_counts
+
+#: What densities and rankings measure: incidents, or harm (ONS Crime Severity Score weights).
+MEASURES = ("count", "harm")
 
 #: Columns the pages need; the store's provenance columns stay on the server.
 INCIDENT_COLUMNS = ("month", "crime_type", "location", "lsoa21cd", "lad_code", "x", "y", "lon",
@@ -88,8 +97,32 @@ def selected_incidents(area_code: str | None, months: tuple[str, ...],
 def _selected_incidents(area_code: str | None, months: tuple[str, ...], crime_group: str,
                         version: int) -> pd.DataFrame:
     group = get_config().crime_group(crime_group)
-    return store().query(area_code=area_code, months=months, crime_types=group.types,
-                         columns=INCIDENT_COLUMNS)
+    frame = store().query(area_code=area_code, months=months, crime_types=group.types,
+                          columns=INCIDENT_COLUMNS)
+    return _add_harm(frame)
+
+
+def _add_harm(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``harm``: the crime type's harm weight times the source's own weight."""
+    frame["harm"] = harm_weights(frame["crime_type"], get_harm_weights().weights) * \
+        frame["weight"].to_numpy(dtype=float)
+    return frame
+
+
+def context_incidents(area_code: str | None, months: tuple[str, ...],
+                      crime_group: str) -> pd.DataFrame:
+    """The other crime types' incidents in the same area and months (precursors, context)."""
+    return _context_incidents(area_code, months, crime_group, store_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _context_incidents(area_code, months, crime_group, version) -> pd.DataFrame:
+    config = get_config()
+    chosen = set(config.crime_group(crime_group).types)
+    every = {t for g in config.crime_groups for t in g.types}
+    return store().query(area_code=area_code, months=months,
+                         crime_types=sorted(every - chosen), columns=["x", "y", "crime_type",
+                                                                      "month"])
 
 
 def lsoa_rates(area_code: str | None, months: tuple[str, ...],
@@ -139,35 +172,120 @@ def _csp_trend(months: tuple[str, ...], crime_group: str, version: int) -> pd.Da
     return table.rename(columns={a.code: a.short_name for a in config.areas})
 
 
+def _weight(measure: str) -> str | None:
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {list(MEASURES)}; got {measure!r}.")
+    return "harm" if measure == "harm" else None
+
+
 def hotspots(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
              bandwidth: float, cell_size: float, threshold_method: str,
-             threshold_value: float) -> pipeline.HotspotAnalysis:
-    """Kernel density surface, hotspot outlines and their ranked table."""
+             threshold_value: float, measure: str = "count") -> pipeline.HotspotAnalysis:
+    """Kernel density surface (of counts or harm), hotspot outlines and their ranked table."""
     return _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-                     threshold_value, store_version())
+                     threshold_value, measure, store_version())
 
 
 @st.cache_data(show_spinner="Computing the density surface and hotspots…", max_entries=32)
 def _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-              threshold_value, version) -> pipeline.HotspotAnalysis:
+              threshold_value, measure, version) -> pipeline.HotspotAnalysis:
     return pipeline.hotspot_analysis(
         selected_incidents(area_code, months, crime_group),
         study_area=pipeline.study_area(lsoa_table(), area_code),
         lsoas=lsoa_table(), bandwidth=bandwidth, cell_size=cell_size,
-        threshold_method=threshold_method, threshold_value=threshold_value)
+        threshold_method=threshold_method, threshold_value=threshold_value,
+        weight=_weight(measure))
 
 
 def clusters(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
-             eps: float | None, min_samples: int | None,
-             max_memory_mb: float) -> pipeline.ClusterAnalysis:
-    """DBSCAN clusters, their outlines and their ranked table."""
+             eps: float | None, min_samples: int | None, max_memory_mb: float,
+             measure: str = "count") -> pipeline.ClusterAnalysis:
+    """DBSCAN clusters, their outlines and their ranked table (by count or harm)."""
     return _clusters(area_code, months, crime_group, eps, min_samples, max_memory_mb,
-                     store_version())
+                     measure, store_version())
 
 
 @st.cache_data(show_spinner="Clustering incidents (DBSCAN)…", max_entries=32)
-def _clusters(area_code, months, crime_group, eps, min_samples, max_memory_mb,
+def _clusters(area_code, months, crime_group, eps, min_samples, max_memory_mb, measure,
               version) -> pipeline.ClusterAnalysis:
     return pipeline.cluster_analysis(
         selected_incidents(area_code, months, crime_group), lsoas=lsoa_table(), eps=eps,
-        min_samples=min_samples, max_memory_mb=max_memory_mb)
+        min_samples=min_samples, max_memory_mb=max_memory_mb, weight=_weight(measure))
+
+
+def risk(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+         bandwidth: float, cell_size: float, measure: str = "count",
+         population: str = "population") -> RiskSurface:
+    """Incidents (or harm) per 1,000 residents around each cell: the dual KDE."""
+    return _risk(area_code, months, crime_group, bandwidth, cell_size, measure, population,
+                 store_version())
+
+
+@st.cache_data(show_spinner="Computing the risk surface…", max_entries=16)
+def _risk(area_code, months, crime_group, bandwidth, cell_size, measure, population,
+          version) -> RiskSurface:
+    incidents = selected_incidents(area_code, months, crime_group)
+    weight = _weight(measure)
+    return risk_surface(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
+                        pipeline.area_lsoas(lsoa_table(), area_code), bandwidth=bandwidth,
+                        cell_size=cell_size, population_column=population,
+                        weights=None if weight is None else incidents[weight].to_numpy())
+
+
+def change(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+           bandwidth: float, cell_size: float, threshold_method: str, threshold_value: float,
+           measure: str = "count") -> tuple[HotspotChange | None, tuple[str, ...]]:
+    """Hotspot change from the previous equal period to the chosen one (None if no data)."""
+    before = pipeline.previous_period(months, available_months())
+    if not before:
+        return None, before
+    return _change(area_code, months, before, crime_group, bandwidth, cell_size,
+                   threshold_method, threshold_value, measure, store_version()), before
+
+
+@st.cache_data(show_spinner="Comparing with the previous period…", max_entries=16)
+def _change(area_code, months, before, crime_group, bandwidth, cell_size, threshold_method,
+            threshold_value, measure, version) -> HotspotChange:
+    surfaces = []
+    area = pipeline.study_area(lsoa_table(), area_code)
+    for period in (before, months):
+        incidents = selected_incidents(area_code, period, crime_group)
+        weight = _weight(measure)
+        surfaces.append(kernel_density(
+            incidents["x"].to_numpy(), incidents["y"].to_numpy(), bandwidth=bandwidth,
+            cell_size=cell_size, bounds=tuple(area.bounds),
+            weights=None if weight is None else incidents[weight].to_numpy()))
+    return hotspot_change(surfaces[0], surfaces[1], threshold_method=threshold_method,
+                          threshold_value=threshold_value, mask_geometry=area)
+
+
+def predicted(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+              coverage: float) -> pipeline.PredictedCells:
+    """Cells the back-tested default method selects for the next period."""
+    return _predicted(area_code, months, crime_group, coverage, store_version())
+
+
+@st.cache_data(show_spinner="Scoring cells with the default method…", max_entries=16)
+def _predicted(area_code, months, crime_group, coverage, version) -> pipeline.PredictedCells:
+    return pipeline.predicted_cells(
+        selected_incidents(area_code, months, crime_group),
+        context_incidents(area_code, months, crime_group),
+        study_area=pipeline.study_area(lsoa_table(), area_code), coverage=coverage)
+
+
+def default_bandwidth(area_code: str | None, crime_group: str) -> float:
+    """The KDE bandwidth that best predicted the latest stored month from the earlier ones."""
+    return _default_bandwidth(area_code, crime_group, store_version())
+
+
+@st.cache_data(show_spinner="Back-testing bandwidths on the stored data…", max_entries=32)
+def _default_bandwidth(area_code, crime_group, version) -> float:
+    fallback = float(get_config().setting("kde_bandwidth").default)
+    months = tuple(available_months())
+    if len(months) < 2:
+        return fallback
+    incidents = selected_incidents(area_code, months, crime_group)
+    if len(incidents) < 20:
+        return fallback
+    return choose_bandwidth(incidents, study_area=pipeline.study_area(lsoa_table(), area_code),
+                            crime_types=get_config().crime_group(crime_group).types)

@@ -26,7 +26,10 @@ from geodata.crs import WGS84, bng_to_lonlat
 LAYERS: dict[str, str] = {
     "choropleth": "LSOA deprivation (IoD 2025 decile)",
     "density": "Kernel density surface",
+    "risk": "Risk: incidents per 1,000 residents (dual KDE)",
     "hotspots": "Hotspot outlines",
+    "predicted": "Predicted hotspot cells (back-tested default method)",
+    "change": "Change since the previous period",
     "clusters": "DBSCAN cluster outlines",
     "lsoa_boundaries": "LSOA boundaries",
     "points": "Incident points (small selections only)",
@@ -42,6 +45,18 @@ DECILE_COLOURS: list[list[int]] = [
 #: Density ramp (YlOrRd) from the lowest shown density to the highest.
 DENSITY_RAMP = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32],
                          [189, 0, 38]], dtype=float)
+#: Risk ramp (BuPu): residents' exposure, distinct from the volume ramp.
+RISK_RAMP = np.array([[237, 248, 251], [179, 205, 227], [140, 150, 198], [136, 86, 167],
+                      [129, 15, 124]], dtype=float)
+#: Change classes (hotspots.change.CHANGE_CLASSES index) and their colours.
+CHANGE_COLOURS: dict[int, list[int]] = {
+    1: [230, 97, 1, 200],      # new
+    2: [120, 120, 120, 170],   # persistent
+    3: [178, 24, 43, 220],     # intensifying
+    4: [67, 147, 195, 200],    # diminishing
+    5: [146, 197, 222, 170],   # ceased
+}
+PREDICTED_COLOUR = [94, 60, 153]
 HOTSPOT_COLOUR = [215, 25, 28]
 CLUSTER_COLOUR = [0, 114, 178]
 LAD_COLOUR = [40, 40, 40]
@@ -57,41 +72,60 @@ class DensityImage:
     vmax: float                  # per km², density drawn in the darkest colour
 
 
-def density_image(density: np.ndarray, bounds: tuple[float, float, float, float], *,
-                  floor_fraction: float = 0.02) -> DensityImage:
-    """Colour a density grid and encode it as a PNG data URL.
-
-    Parameters
-    ----------
-    density : numpy.ndarray
-        Shape (ny, nx), row 0 the southern row; incidents per km².
-    bounds : tuple of float
-        (xmin, ymin, xmax, ymax) of the grid in EPSG:27700 metres.
-    floor_fraction : float, default 0.02
-        Cells below this fraction of the colour-scale maximum are transparent.
-
-    Returns
-    -------
-    DensityImage
-    """
-    positive = density[density > 0]
-    vmax = float(np.quantile(positive, 0.999)) if positive.size else 1.0
-    vmax = max(vmax, 1e-12)
-    vmin = floor_fraction * vmax
-    scaled = np.clip(density / vmax, 0.0, 1.0)
-    stops = np.linspace(0.0, 1.0, len(DENSITY_RAMP))
-    rgba = np.zeros(density.shape + (4,), dtype=np.uint8)
-    for channel in range(3):
-        rgba[..., channel] = np.interp(scaled, stops, DENSITY_RAMP[:, channel]).astype(np.uint8)
-    alpha = np.where(density >= vmin, 90 + 140 * np.sqrt(scaled), 0)
-    rgba[..., 3] = alpha.astype(np.uint8)
+def _encode(rgba: np.ndarray, bounds: tuple[float, float, float, float]) -> tuple[str, list]:
+    """PNG data URL of an (ny, nx, 4) image (row 0 south) and its corners in lon/lat."""
     buffer = io.BytesIO()
     Image.fromarray(np.flipud(rgba), mode="RGBA").save(buffer, format="PNG", optimize=True)
     data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
     xmin, ymin, xmax, ymax = bounds
     lon, lat = bng_to_lonlat([xmin, xmin, xmax, xmax], [ymin, ymax, ymax, ymin])
-    corners = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat)]
+    return data_url, [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat)]
+
+
+def density_image(density: np.ndarray, bounds: tuple[float, float, float, float], *,
+                  floor_fraction: float = 0.02, ramp: np.ndarray = DENSITY_RAMP) -> DensityImage:
+    """Colour a density (or rate) grid and encode it as a PNG data URL.
+
+    Parameters
+    ----------
+    density : numpy.ndarray
+        Shape (ny, nx), row 0 the southern row; incidents per km² (or any rate). NaN cells
+        are transparent.
+    bounds : tuple of float
+        (xmin, ymin, xmax, ymax) of the grid in EPSG:27700 metres.
+    floor_fraction : float, default 0.02
+        Cells below this fraction of the colour-scale maximum are transparent.
+    ramp : numpy.ndarray
+        (k, 3) RGB colours from low to high.
+
+    Returns
+    -------
+    DensityImage
+    """
+    values = np.where(np.isfinite(density), density, 0.0)
+    positive = values[values > 0]
+    vmax = float(np.quantile(positive, 0.999)) if positive.size else 1.0
+    vmax = max(vmax, 1e-12)
+    vmin = floor_fraction * vmax
+    scaled = np.clip(values / vmax, 0.0, 1.0)
+    stops = np.linspace(0.0, 1.0, len(ramp))
+    rgba = np.zeros(values.shape + (4,), dtype=np.uint8)
+    for channel in range(3):
+        rgba[..., channel] = np.interp(scaled, stops, ramp[:, channel]).astype(np.uint8)
+    alpha = np.where((values >= vmin) & np.isfinite(density), 90 + 140 * np.sqrt(scaled), 0)
+    rgba[..., 3] = alpha.astype(np.uint8)
+    data_url, corners = _encode(rgba, bounds)
     return DensityImage(data_url=data_url, corners=corners, vmin=vmin, vmax=vmax)
+
+
+def category_image(classes: np.ndarray, bounds: tuple[float, float, float, float],
+                   colours: dict[int, list[int]]) -> DensityImage:
+    """Colour a class raster (index per cell; classes without a colour are transparent)."""
+    rgba = np.zeros(classes.shape + (4,), dtype=np.uint8)
+    for value, colour in colours.items():
+        rgba[classes == value] = colour
+    data_url, corners = _encode(rgba, bounds)
+    return DensityImage(data_url=data_url, corners=corners, vmin=0.0, vmax=0.0)
 
 
 def _rings(polygon: shapely.Polygon) -> list[list[list[float]]]:
@@ -179,18 +213,25 @@ def boundary_layer(records: list[dict], *, layer_id: str, colour: list[int], wid
                      get_line_width=width_px, pickable=pickable)
 
 
-def outline_layer(records: list[dict], *, layer_id: str, colour: list[int]) -> pdk.Layer:
+def outline_layer(records: list[dict], *, layer_id: str, colour: list[int],
+                  pickable: bool = True) -> pdk.Layer:
     """Hotspot or cluster outlines: a bold line and a light fill, pickable for tooltips."""
     return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
                      filled=True, get_fill_color=[*colour, 40], stroked=True,
                      get_line_color=[*colour, 255], line_width_units=pdk.types.String("pixels"),
-                     get_line_width=2.5, pickable=True, auto_highlight=True)
+                     get_line_width=2.5, pickable=pickable, auto_highlight=pickable)
+
+
+def image_layer(image: DensityImage, *, layer_id: str = "density",
+                opacity: float = 0.85) -> pdk.Layer:
+    """A raster (density, risk or change) as an image draped on the map."""
+    return pdk.Layer("BitmapLayer", id=layer_id, image=pdk.types.String(image.data_url),
+                     bounds=image.corners, opacity=opacity, pickable=False)
 
 
 def density_layer(image: DensityImage) -> pdk.Layer:
     """The density surface as an image draped on the map."""
-    return pdk.Layer("BitmapLayer", id="density", image=pdk.types.String(image.data_url), bounds=image.corners,
-                     opacity=0.85, pickable=False)
+    return image_layer(image, layer_id="density")
 
 
 def points_layer(points: pd.DataFrame) -> pdk.Layer:
@@ -214,10 +255,28 @@ def build_deck(layers: list[pdk.Layer], view: pdk.ViewState, *, basemap_style: s
                                        "fontSize": "12px", "border": "1px solid #999"}})
 
 
-def legend_html(*, layers: list[str], domain_label: str, density: DensityImage | None,
-                threshold_label: str | None) -> str:
-    """A small static legend for the layers shown (no data strings inside)."""
-    parts = ['<div style="font-size:12px;line-height:1.5">']
+def _ramp_legend(title: str, image: DensityImage, ramp: np.ndarray) -> str:
+    stops = ",".join(f"rgb({int(r)},{int(g)},{int(b)})" for r, g, b in ramp)
+    return (f'<div><b>{_escape(title)}</b>: {_format_number(image.vmin)} '
+            f'<span style="display:inline-block;width:120px;height:12px;'
+            f'background:linear-gradient(to right,{stops})"></span> '
+            f'{_format_number(image.vmax)}+</div>')
+
+
+def _line_legend(colour: list[int], text: str, width: int = 3) -> str:
+    r, g, b = colour[:3]
+    return (f'<div><span style="display:inline-block;width:16px;height:0;'
+            f'border-top:{width}px solid rgb({r},{g},{b})"></span> {text}</div>')
+
+
+def legend_html(*, layers: list[str], domain_label: str, density: DensityImage | None = None,
+                density_title: str = "Incident density (per km² over the period)",
+                risk: DensityImage | None = None,
+                risk_title: str = "Incidents per 1,000 residents (over the period)",
+                threshold_label: str | None = None, predicted_label: str | None = None,
+                change_label: str | None = None, rank_label: str = "incident count") -> str:
+    """A small legend for the layers shown; every text argument is escaped."""
+    parts = ['<div style="font-size:12px;line-height:1.6">']
     if "choropleth" in layers:
         swatches = "".join(
             f'<span style="display:inline-block;width:16px;height:12px;'
@@ -226,21 +285,26 @@ def legend_html(*, layers: list[str], domain_label: str, density: DensityImage |
         parts.append(f"<div><b>{_escape(domain_label)} decile</b>: 1 (most deprived) "
                      f"{swatches} 10 (least deprived)</div>")
     if "density" in layers and density is not None:
-        stops = ",".join(f"rgb({int(r)},{int(g)},{int(b)})" for r, g, b in DENSITY_RAMP)
-        parts.append(f'<div><b>Incident density</b> (per km² over the period): '
-                     f'{_format_number(density.vmin)} <span style="display:inline-block;'
-                     f'width:120px;height:12px;background:linear-gradient(to right,{stops})">'
-                     f'</span> {_format_number(density.vmax)}+</div>')
+        parts.append(_ramp_legend(density_title, density, DENSITY_RAMP))
+    if "risk" in layers and risk is not None:
+        parts.append(_ramp_legend(risk_title, risk, RISK_RAMP))
     if "hotspots" in layers:
-        r, g, b = HOTSPOT_COLOUR
-        parts.append(f'<div><span style="display:inline-block;width:16px;height:0;'
-                     f'border-top:3px solid rgb({r},{g},{b})"></span> <b>Hotspot outline</b>'
-                     f'{": " + _escape(threshold_label) if threshold_label else ""}</div>')
+        parts.append(_line_legend(HOTSPOT_COLOUR, "<b>Hotspot outline</b>" + (
+            f": {_escape(threshold_label)}" if threshold_label else "")
+            + f" (numbered by {_escape(rank_label)})"))
+    if "predicted" in layers and predicted_label:
+        parts.append(_line_legend(PREDICTED_COLOUR, f"<b>Predicted hotspot cells</b>: "
+                                                    f"{_escape(predicted_label)}"))
+    if "change" in layers and change_label:
+        names = {1: "new", 2: "persistent", 3: "intensifying", 4: "diminishing", 5: "ceased"}
+        swatches = " ".join(
+            f'<span style="display:inline-block;width:12px;height:12px;'
+            f'background:rgba({c[0]},{c[1]},{c[2]},{c[3] / 255:.2f})"></span> {names[k]}'
+            for k, c in CHANGE_COLOURS.items())
+        parts.append(f"<div><b>Change</b> ({_escape(change_label)}): {swatches}</div>")
     if "clusters" in layers:
-        r, g, b = CLUSTER_COLOUR
-        parts.append(f'<div><span style="display:inline-block;width:16px;height:0;'
-                     f'border-top:3px solid rgb({r},{g},{b})"></span> <b>DBSCAN cluster</b>'
-                     f" (numbered by incident count)</div>")
-    parts.append('<div><span style="display:inline-block;width:16px;height:0;'
-                 'border-top:2px solid rgb(40,40,40)"></span> CSP boundary</div></div>')
+        parts.append(_line_legend(CLUSTER_COLOUR, f"<b>DBSCAN cluster</b> (numbered by "
+                                                  f"{_escape(rank_label)})"))
+    parts.append(_line_legend(LAD_COLOUR, "CSP boundary", width=2))
+    parts.append("</div>")
     return "".join(parts)

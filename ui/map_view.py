@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +14,8 @@ from hotspots.pipeline import area_lsoas
 from ui import data, deck
 from ui.widgets import Filters
 
-TABLE_COLUMNS = {"incidents": "Incidents", "lsoa_names": "LSOAs covered",
+TABLE_COLUMNS = {"incidents": "Incidents", "weight": "Harm (CSS)",
+                 "lsoa_names": "LSOAs covered",
                  "imd_deciles": "IMD deciles of those LSOAs", "crime_mix": "Crime mix",
                  "lsoas": "Number of LSOAs", "area_km2": "Area (km²)"}
 
@@ -62,17 +64,19 @@ def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
 def _outline_records(outlines, *, id_name: str, title: str) -> list[dict]:
     if outlines.empty:
         return []
-    columns = [id_name, "incidents", "crime_mix", "lsoa_names"]
+    columns = [id_name, "incidents", "weight", "crime_mix", "lsoa_names"]
     frame = outlines.copy()
     for column in columns:
         if column not in frame:
-            frame[column] = ""
+            frame[column] = np.nan if column == "weight" else ""
     records = deck.polygon_records(frame, columns)
     for record in records:
+        harm = record["weight"]
         record["tooltip"] = (
             f"<b>{html.escape(title)} {int(record[id_name])}</b><br/>"
             f"Incidents: {int(record['incidents'] or 0):,}<br/>"
-            f"Crime mix: {html.escape(str(record['crime_mix']))}<br/>"
+            + (f"Harm (CSS): {harm:,.0f}<br/>" if harm == harm else "")
+            + f"Crime mix: {html.escape(str(record['crime_mix']))}<br/>"
             f"LSOAs: {html.escape(str(record['lsoa_names']))}")
         for column in columns[1:]:
             record.pop(column, None)
@@ -88,24 +92,77 @@ def _point_records(area_code: str | None, filters: Filters) -> pd.DataFrame:
                          "tooltip": tips})
 
 
+def _predicted_coverage(filters: Filters) -> float:
+    """The predicted layer selects as much of the area as the hotspot threshold, or 2%."""
+    return filters.threshold_value if filters.threshold_method == "top_percent" else 2.0
+
+
+def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
+                     analysis) -> tuple[list, dict, list[str]]:
+    """Density, risk, predicted and change layers with their legend entries and notes."""
+    layers, legend, notes = [], {}, []
+    harm = filters.measure == "harm"
+    unit = "harm (CSS points)" if harm else "incidents"
+    if "density" in filters.layers and n_incidents:
+        surface = analysis.surface
+        image = deck.density_image(surface.density, surface.grid.bounds)
+        layers.append(deck.density_layer(image))
+        legend.update(density=image, density_title=f"{unit.capitalize()} per km² over the "
+                                                   f"period")
+    if "risk" in filters.layers and n_incidents:
+        risk = data.risk(area_code, filters.months, filters.crime_group,
+                         bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                         measure=filters.measure, population=filters.risk_population)
+        image = deck.density_image(risk.rate_per_1000, risk.grid.bounds, ramp=deck.RISK_RAMP)
+        layers.append(deck.image_layer(image, layer_id="risk"))
+        who = "residents aged 16–34" if filters.risk_population != "population" else "residents"
+        legend.update(risk=image, risk_title=f"{unit.capitalize()} per 1,000 {who} over the "
+                                             f"period (blank where few people live)")
+    if "change" in filters.layers:
+        change, before = data.change(area_code, filters.months, filters.crime_group,
+                                     bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                                     threshold_method=filters.threshold_method,
+                                     threshold_value=filters.threshold_value,
+                                     measure=filters.measure)
+        if change is None:
+            notes.append("No earlier months are stored, so there is no change to show.")
+        else:
+            image = deck.category_image(change.classes, change.grid.bounds, deck.CHANGE_COLOURS)
+            layers.append(deck.image_layer(image, layer_id="change", opacity=0.9))
+            legend["change_label"] = (f"{_span(filters.months)} against {_span(before)}")
+    if "predicted" in filters.layers:
+        coverage = _predicted_coverage(filters)
+        cells = data.predicted(area_code, filters.months, filters.crime_group,
+                               coverage=coverage)
+        layers.append(deck.outline_layer(deck.polygon_records(cells.outlines, ["cells"]),
+                                         layer_id="predicted", colour=deck.PREDICTED_COLOUR,
+                                         pickable=False))
+        legend["predicted_label"] = (f"the {coverage:g}% of {cells.cell_size:g} m cells "
+                                     f"ranked highest by {cells.label}")
+    return layers, legend, notes
+
+
+def _span(months) -> str:
+    months = sorted(months)
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
+
+
 def render_map_section(area_code: str | None, filters: Filters, config: AppConfig) -> None:
     """Map with switchable layers, its legend, and the ranked hotspot and cluster tables."""
     n_incidents = len(data.selected_incidents(area_code, filters.months, filters.crime_group))
     analysis = data.hotspots(area_code, filters.months, filters.crime_group,
                              bandwidth=filters.bandwidth, cell_size=filters.cell_size,
                              threshold_method=filters.threshold_method,
-                             threshold_value=filters.threshold_value)
+                             threshold_value=filters.threshold_value, measure=filters.measure)
     clusters = data.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
                              min_samples=filters.min_samples,
-                             max_memory_mb=filters.max_memory_mb)
+                             max_memory_mb=filters.max_memory_mb, measure=filters.measure)
 
-    layers, density_image = [], None
+    layers = []
     if "choropleth" in filters.layers:
         layers.append(deck.choropleth_layer(_lsoa_records(area_code, filters)))
-    if "density" in filters.layers and n_incidents:
-        surface = analysis.surface
-        density_image = deck.density_image(surface.density, surface.grid.bounds)
-        layers.append(deck.density_layer(density_image))
+    extra, legend, notes = _analysis_layers(area_code, filters, n_incidents, analysis)
+    layers += [layer for layer in extra if layer.id in ("density", "risk", "change")]
     if "lsoa_boundaries" in filters.layers:
         records = (_lsoa_records(area_code, filters) if "choropleth" not in filters.layers
                    else [{"polygon": r["polygon"]} for r in layers[0].data])
@@ -118,6 +175,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     layers.append(deck.boundary_layer(deck.polygon_records(lads, ["lad_code"]),
                                       layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
                                       width_px=2.0))
+    layers += [layer for layer in extra if layer.id == "predicted"]
     if "hotspots" in filters.layers:
         layers.append(deck.outline_layer(
             _outline_records(analysis.outlines, id_name="hotspot_id", title="Hotspot"),
@@ -131,26 +189,31 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         if n_incidents <= max_points:
             layers.append(deck.points_layer(_point_records(area_code, filters)))
         else:
-            st.info(f"Incident points are drawn only for selections of at most {max_points:,} "
-                    f"incidents (this one has {n_incidents:,}); narrow the months or crime "
-                    f"group, or open a CSP page.")
+            notes.append(f"Incident points are drawn only for selections of at most "
+                         f"{max_points:,} incidents (this one has {n_incidents:,}); narrow the "
+                         f"months or crime group, or open a CSP page.")
+    for note in notes:
+        st.info(note)
 
     bounds = tuple(area_lsoas(data.lsoa_table(), area_code).total_bounds)
     chart = deck.build_deck(layers, deck.view_for_bounds(bounds),
                             basemap_style=str(config.setting("basemap_style").default))
+    harm = filters.measure == "harm"
     map_column, table_column = st.columns([3, 2])
     with map_column:
         st.pydeck_chart(chart, height=620, key=f"map_{area_code or 'humber'}")
         st.html(deck.legend_html(layers=list(filters.layers),
                                  domain_label=IOD_DOMAINS[filters.imd_domain],
-                                 density=density_image,
-                                 threshold_label=analysis.threshold_label))
+                                 threshold_label=analysis.threshold_label,
+                                 rank_label="harm" if harm else "incident count", **legend))
     with table_column:
         hotspot_tab, cluster_tab = st.tabs(["Hotspots (density)", "Clusters (DBSCAN)"])
         with hotspot_tab:
-            st.caption(f"Outlines where the kernel density (bandwidth {filters.bandwidth:g} m, "
-                       f"cells {filters.cell_size:g} m) reaches {analysis.threshold:,.1f} "
-                       f"incidents per km²: {analysis.threshold_label}.")
+            st.caption(f"Outlines where the kernel density of {'harm' if harm else 'incidents'}"
+                       f" (bandwidth {filters.bandwidth:g} m, cells {filters.cell_size:g} m) "
+                       f"reaches {analysis.threshold:,.1f} per km²: "
+                       f"{analysis.threshold_label}. Ranked by "
+                       f"{'harm' if harm else 'incidents'} inside.")
             _ranked_table(analysis.table, "hotspot_id", "Hotspot")
         with cluster_tab:
             if clusters.message:

@@ -30,6 +30,8 @@ class Filters:
     eps: float | None
     min_samples: int | None
     max_memory_mb: float
+    measure: str = "count"
+    risk_population: str = "population"
 
 
 def _query_default(name: str, allowed, fallback):
@@ -37,10 +39,11 @@ def _query_default(name: str, allowed, fallback):
     return value if value in allowed else fallback
 
 
-def _slider(setting: Setting, *, label: str, key: str):
+def _slider(setting: Setting, *, label: str, key: str, value=None, help_extra: str = ""):
     return st.slider(f"{label} ({setting.unit})" if setting.unit else label,
-                     min_value=setting.min, max_value=setting.max, value=setting.default,
-                     step=setting.step, help=setting.help, key=key)
+                     min_value=setting.min, max_value=setting.max,
+                     value=setting.default if value is None else value,
+                     step=setting.step, help=setting.help + help_extra, key=key)
 
 
 def _number(setting: Setting, *, label: str, key: str):
@@ -76,10 +79,24 @@ def period_filters(config: AppConfig, months: list[str], *, key: str) -> tuple[t
     return chosen, group
 
 
-def map_filters(config: AppConfig, months: list[str], *, key: str) -> Filters:
-    """All filters of a map page, in the sidebar."""
+MEASURES = {"count": "Incidents", "harm": "Harm (Crime Severity Score)"}
+RISK_POPULATIONS = {"population": "All residents", "population_16_34": "Residents aged 16–34"}
+
+
+def map_filters(config: AppConfig, months: list[str], *, key: str,
+                bandwidth_for=None) -> Filters:
+    """All filters of a map page, in the sidebar.
+
+    `bandwidth_for(crime_group)` gives the default KDE bandwidth (the one that back-tests
+    best on the stored data); without it the setting's default is used.
+    """
     chosen, group = period_filters(config, months, key=key)
     sidebar = st.sidebar
+    measure = sidebar.radio(
+        "Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True,
+        key=f"{key}_measure",
+        help="Count incidents, or weight each by the harm of its crime type (ONS Crime "
+             "Severity Score, see config/harm_weights.toml) in densities and rankings.")
     layer_names = list(LAYERS)
     requested = st.query_params.get("layers")
     initial = [k for k in (requested.split(",") if requested else DEFAULT_LAYERS) if k in LAYERS]
@@ -95,8 +112,17 @@ def map_filters(config: AppConfig, months: list[str], *, key: str) -> Filters:
                               key=f"{key}_domain")
     st.query_params["layers"] = ",".join(layers)
     with sidebar.expander("Kernel density and hotspots"):
-        bandwidth = _slider(config.setting("kde_bandwidth"), label="Bandwidth",
-                            key=f"{key}_bandwidth")
+        bandwidth_setting = config.setting("kde_bandwidth")
+        best = bandwidth_for(group) if bandwidth_for is not None else None
+        if best is not None:
+            step = bandwidth_setting.step
+            best = float(min(max(round(best / step) * step, bandwidth_setting.min),
+                             bandwidth_setting.max))
+        bandwidth = _slider(bandwidth_setting, label="Bandwidth", key=f"{key}_bandwidth",
+                            value=best, help_extra=(
+                                f" Default {best:g} m: the bandwidth that best predicted the "
+                                f"latest stored month (see the Methods page)."
+                                if best is not None else ""))
         cell_size = _slider(config.setting("kde_cell_size"), label="Cell size",
                             key=f"{key}_cell")
         method_setting = config.setting("hotspot_threshold_method")
@@ -115,8 +141,17 @@ def map_filters(config: AppConfig, months: list[str], *, key: str) -> Filters:
         min_samples = _number(config.setting("dbscan_min_samples"), label="min_samples",
                               key=f"{key}_min_samples")
         max_memory = config.setting("dbscan_max_memory_mb").default
+    risk_population = "population"
+    if "risk" in layers:
+        with sidebar.expander("Risk surface"):
+            risk_population = st.radio(
+                "Residents counted", list(RISK_POPULATIONS), format_func=RISK_POPULATIONS.get,
+                key=f"{key}_risk_population",
+                help="Denominator of the risk surface (Census 2021). 16–34 is the Census band "
+                     "closest to the VPP's focus on people up to 35.")
     return Filters(months=chosen, crime_group=group, layers=tuple(layers), imd_domain=domain,
                    bandwidth=float(bandwidth), cell_size=float(cell_size),
                    threshold_method=method, threshold_value=float(value),
                    eps=float(eps) or None, min_samples=int(min_samples) or None,
-                   max_memory_mb=float(max_memory))
+                   max_memory_mb=float(max_memory), measure=measure,
+                   risk_population=risk_population)

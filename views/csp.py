@@ -15,7 +15,8 @@ def render(area_code: str) -> None:
     area = config.area(area_code)
     st.title(area.name)
     freshness_caption()
-    filters = map_filters(config, data.available_months(), key=area.slug)
+    filters = map_filters(config, data.available_months(), key=area.slug,
+                          bandwidth_for=lambda g: data.default_bandwidth(area_code, g))
 
     summary = data.csp_summary(filters.months, filters.crime_group)
     lsoas = data.lsoa_rates(area_code, filters.months, filters.crime_group)

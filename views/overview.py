@@ -12,7 +12,8 @@ config = get_config()
 st.title(f"{config.region.name} overview")
 st.markdown(config.region.description)
 freshness_caption()
-filters = map_filters(config, data.available_months(), key="humber")
+filters = map_filters(config, data.available_months(), key="humber",
+                      bandwidth_for=lambda group: data.default_bandwidth(None, group))
 
 summary = data.csp_summary(filters.months, filters.crime_group)
 st.subheader(f"{filters.crime_group}: {filters.months[0]} to {filters.months[-1]}")
