@@ -26,6 +26,11 @@ from hotspots.rates import area_rates, monthly_counts
 #: What densities and rankings measure: incidents, or harm (ONS Crime Severity Score weights).
 MEASURES = ("count", "harm")
 
+#: Bandwidths the back-test chooses from (metres). They start at the default cell size: a
+#: narrower kernel breaks the surface into single police.uk map points, which the
+#: "predicted hotspot cells" layer (counts per cell, back-tested) already shows better.
+BANDWIDTH_CANDIDATES = (100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
+
 #: Columns the pages need; the store's provenance columns stay on the server.
 INCIDENT_COLUMNS = ("month", "crime_type", "location", "lsoa21cd", "lad_code", "x", "y", "lon",
                     "lat", "weight")
@@ -288,4 +293,5 @@ def _default_bandwidth(area_code, crime_group, version) -> float:
     if len(incidents) < 20:
         return fallback
     return choose_bandwidth(incidents, study_area=pipeline.study_area(lsoa_table(), area_code),
-                            crime_types=get_config().crime_group(crime_group).types)
+                            crime_types=get_config().crime_group(crime_group).types,
+                            candidates=BANDWIDTH_CANDIDATES)

@@ -144,31 +144,28 @@ def metric_chart(table: pd.DataFrame, *, value: str, title: str, default_label: 
                     scale=alt.Scale(zero=False)),
             y=alt.Y("value:Q", title=title),
             color=alt.Color("method:N", title="Method", scale=scale,
-                            legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)),
+                            legend=alt.Legend(orient="right", labelLimit=340)),
             strokeWidth=alt.condition(alt.datum.is_default, alt.value(4), alt.value(1.8)),
             tooltip=[alt.Tooltip("method:N", title="Method"),
                      alt.Tooltip("coverage:Q", title="Coverage (%)", format="g"),
                      alt.Tooltip("value:Q", title=title, format=".1f")],
         )
-        .properties(height=360)
+        .properties(height=300)
     )
 
 
 def charts(table: pd.DataFrame, *, default_label: str) -> None:
-    """PAI by coverage and hit rate by coverage, side by side."""
-    left, right = st.columns(2)
-    with left:
-        st.altair_chart(metric_chart(table, value="pai", title="PAI",
-                                     default_label=default_label),
-                        width="stretch", key="methods_pai_chart")
-        st.caption("PAI: how many times more concentrated the test month's incidents were in "
-                   "the selected squares than across the whole area. Higher is better.")
-    with right:
-        st.altair_chart(metric_chart(table, value="hit_rate", title="Hit rate (%)",
-                                     default_label=default_label, percent=True),
-                        width="stretch", key="methods_hit_chart")
-        st.caption("Hit rate: the share of the test month's incidents caught. It always grows "
-                   "with coverage; compare the lines at the same coverage.")
+    """PAI by coverage and hit rate by coverage, one under the other."""
+    st.altair_chart(metric_chart(table, value="pai", title="PAI", default_label=default_label),
+                    width="stretch", key="methods_pai_chart")
+    st.caption("PAI by coverage: how many times more concentrated the test month's incidents "
+               "were in the selected squares than across the whole area. Higher is better; "
+               "the default method is the thick red line, the naive baseline dark grey.")
+    st.altair_chart(metric_chart(table, value="hit_rate", title="Hit rate (%)",
+                                 default_label=default_label, percent=True),
+                    width="stretch", key="methods_hit_chart")
+    st.caption("Hit rate by coverage: the share of the test month's incidents caught. It "
+               "always grows with coverage; compare the lines at the same coverage.")
 
 
 def comparison_sentences(table: pd.DataFrame, *, default_label: str,

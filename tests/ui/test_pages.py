@@ -87,3 +87,30 @@ def test_points_are_sent_only_for_small_selections(run_csp):
     spec, _ = deck_spec(at)
     points = next(layer for layer in spec["layers"] if layer["id"] == "points")
     assert 0 < len(points["data"]) <= get_config().setting("max_points_shown").default
+
+
+def test_every_layer_with_harm_ranking_stays_light(run_csp):
+    at = run_csp("E06000011")
+    at.multiselect(key="east-riding_layers").set_value(
+        ["choropleth", "density", "risk", "hotspots", "predicted", "change", "clusters",
+         "lsoa_boundaries"])
+    at.radio(key="east-riding_measure").set_value("harm")
+    at.select_slider(key="east-riding_months").set_value(("2024-02", "2024-03")).run()
+    assert not at.exception
+    spec, size = deck_spec(at)
+    assert size < MAX_PAYLOAD_BYTES
+    assert layer_ids(spec) == ["choropleth", "density", "risk", "change", "lsoa_boundaries",
+                               "csp_boundaries", "predicted", "hotspots", "clusters"]
+    table = at.dataframe[0].value
+    assert "Harm (CSS)" in table.columns
+    assert table["Harm (CSS)"].is_monotonic_decreasing  # ranked by harm
+    legend = at.get("html")[0].proto.body
+    assert "Change</b> (2024-02 to 2024-03 against 2022-01 to 2024-01)" in legend
+    assert "Predicted hotspot cells" in legend
+
+
+def test_bandwidth_default_comes_from_back_testing(run_csp):
+    at = run_csp("E06000010")
+    slider = at.slider(key="hull_bandwidth")
+    assert slider.value in (100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
+    assert "best predicted the latest stored month" in slider.help
