@@ -233,7 +233,7 @@ def _check_coordinates(raw: pd.DataFrame, spec: SourceSpec, problems: list) -> t
     a, b = _numbers(text_a), _numbers(text_b)
     missing = (text_a.isna() | text_b.isna()).to_numpy()
     _reject(problems, raw, missing, names, "missing coordinates")
-    _reject(problems, raw, ~missing & (np.isnan(a) | np.isnan(b)), names,
+    _reject(problems, raw, ~missing & ~(np.isfinite(a) & np.isfinite(b)), names,
             "unparseable coordinates")
     finite = np.isfinite(a) & np.isfinite(b)
     if spec.coordinates == "lonlat":
@@ -250,6 +250,10 @@ def _check_coordinates(raw: pd.DataFrame, spec: SourceSpec, problems: list) -> t
     _reject(problems, raw, finite & ~in_gb & ~swapped, names, "coordinates outside Great Britain")
     if spec.coordinates == "lonlat":
         x, y = lonlat_to_bng(np.where(in_gb, a, np.nan), np.where(in_gb, b, np.nan))
+        # The lon/lat box is generous: a point in it may still fall off the national grid.
+        off_grid = in_gb & ~((x >= BNG_X_RANGE[0]) & (x <= BNG_X_RANGE[1])
+                             & (y >= BNG_Y_RANGE[0]) & (y <= BNG_Y_RANGE[1]))
+        _reject(problems, raw, off_grid, names, "coordinates outside Great Britain")
         return x, y, a, b
     lon, lat = bng_to_lonlat(np.where(in_gb, a, np.nan), np.where(in_gb, b, np.nan))
     return a, b, lon, lat
@@ -281,7 +285,7 @@ def _check_dates(raw: pd.DataFrame, spec: SourceSpec, today: dt.date,
         month = text.where(parsed.notna()).astype("string")
     else:
         month = parsed.dt.to_period("M").astype("string")
-    day = parsed.dt.normalize() if not month_only else pd.Series(pd.NaT, index=raw.index)
+    day = parsed if not month_only else pd.Series(pd.NaT, index=raw.index)
     return month, day
 
 
@@ -311,7 +315,7 @@ def validate_incidents(raw: pd.DataFrame, *, spec: SourceSpec,
     Returns
     -------
     accepted : pandas.DataFrame
-        Valid rows with ``crime_id``, ``month`` (``YYYY-MM``), ``date`` (day, or NaT for
+        Valid rows with ``crime_id``, ``month`` (``YYYY-MM``), ``date`` (as given, or NaT for
         month-only sources), ``crime_type``, ``location``, ``lsoa_code``, ``lsoa_name``,
         ``outcome``, ``force``, ``weight``, ``age_band``, ``lon``, ``lat`` (degrees, WGS84),
         ``x``, ``y`` (metres, EPSG:27700), ``source_file`` and ``row``.
@@ -351,7 +355,9 @@ def validate_incidents(raw: pd.DataFrame, *, spec: SourceSpec,
         found = pd.concat(problems).groupby("index", sort=True).agg(
             column=("column", "; ".join), reason=("reason", "; ".join))
     else:
-        found = pd.DataFrame({"column": [], "reason": []}, index=pd.Index([], name="index"))
+        found = pd.DataFrame({"column": pd.Series([], dtype="string"),
+                              "reason": pd.Series([], dtype="string")},
+                             index=pd.Index([], name="index"))
     bad = raw.index.isin(found.index)
     rejected = raw.loc[bad, ["source_file", "row"]].join(found)[REJECT_COLUMNS]
 

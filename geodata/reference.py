@@ -117,23 +117,59 @@ def load_lsoa11_lookup(path: str | Path = paths.LSOA11_TO_LSOA21) -> pd.DataFram
                                  "CHGIND": "change"})[["lsoa11cd", "lsoa21cd", "change"]]
 
 
+def load_ward_lookup(path: str | Path = paths.LSOA21_TO_WARD24) -> pd.DataFrame:
+    """Load the ONS LSOA 2021 → electoral ward 2024 best-fit lookup.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lsoa21cd``, ``ward_code`` and ``ward_name``, one row per LSOA.
+    """
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str)
+    _require_columns(frame, ["LSOA21CD", "WD24CD", "WD24NM"], path)
+    return frame.rename(columns={"LSOA21CD": "lsoa21cd", "WD24CD": "ward_code",
+                                 "WD24NM": "ward_name"})[["lsoa21cd", "ward_code", "ward_name"]]
+
+
+def load_wards(lsoas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Electoral wards (2024) as the union of their LSOAs (best fit), EPSG:27700.
+
+    Parameters
+    ----------
+    lsoas : geopandas.GeoDataFrame
+        LSOAs with ``ward_code``, ``ward_name``, ``lad_code`` (from :func:`load_lsoa_table`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``ward_code``, ``ward_name``, ``lad_code``, ``lsoas`` (count), ``geometry``.
+    """
+    wards = lsoas.dissolve(by="ward_code", aggfunc={"ward_name": "first", "lad_code": "first",
+                                                    "lsoa21cd": "count"})
+    wards = wards.rename(columns={"lsoa21cd": "lsoas"}).reset_index()
+    return wards[["ward_code", "ward_name", "lad_code", "lsoas", "geometry"]]
+
+
 def load_lsoa_table() -> gpd.GeoDataFrame:
     """Join boundaries, IoD2025 and Census 2021 population on the 2021 LSOA code.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per 2021 LSOA (EPSG:27700) with names, CSP code and name, every IoD2025 decile,
-        rank and score, population columns and ``area_km2``.
+        One row per 2021 LSOA (EPSG:27700) with names, CSP code and name, electoral ward
+        (2024, best fit), every IoD2025 decile, rank and score, population columns and
+        ``area_km2``.
 
     Raises
     ------
     DataValidationError
-        If an LSOA lacks deprivation or population data.
+        If an LSOA lacks deprivation, population or ward data.
     """
     lsoas = load_lsoa_boundaries()
     for other, path in ((load_deprivation(), paths.IMD_2025),
-                        (load_population(), paths.POPULATION_2021)):
+                        (load_population(), paths.POPULATION_2021),
+                        (load_ward_lookup(), paths.LSOA21_TO_WARD24)):
         missing = sorted(set(lsoas["lsoa21cd"]) - set(other["lsoa21cd"]))
         if missing:
             raise DataValidationError(f"{path}: no row for LSOAs {missing[:5]} "

@@ -53,14 +53,20 @@ def select_incidents(incidents: pd.DataFrame, *, area_code: str | None,
     return incidents.loc[keep].reset_index(drop=True)
 
 
+def is_ward_code(code: str | None) -> bool:
+    """True for an electoral ward code (``E05…``/``W05…``), False for a LAD code or None."""
+    return code is not None and code[1:3] == "05"
+
+
 def area_lsoas(lsoas: gpd.GeoDataFrame, area_code: str | None) -> gpd.GeoDataFrame:
-    """The LSOAs of one CSP, or all of them when `area_code` is None."""
+    """The LSOAs of one CSP (LAD code) or one ward (ward code), or all when None."""
     if area_code is None:
         return lsoas
-    subset = lsoas[lsoas["lad_code"] == area_code]
+    column = "ward_code" if is_ward_code(area_code) else "lad_code"
+    subset = lsoas[lsoas[column] == area_code]
     if subset.empty:
-        raise ValueError(f"No LSOAs with lad_code {area_code!r}; known codes: "
-                         f"{sorted(lsoas['lad_code'].unique())}.")
+        raise ValueError(f"No LSOAs with {column} {area_code!r}; known codes: "
+                         f"{sorted(lsoas[column].unique())[:10]}….")
     return subset
 
 

@@ -12,7 +12,9 @@ import streamlit as st
 
 from config import get_config
 from geodata.ingest import open_store
-from geodata.reference import load_lad_boundaries, load_lsoa_table
+from geodata.places import build_gazetteer, street_places
+from geodata.places import find_places as search_places
+from geodata.reference import load_lad_boundaries, load_lsoa_table, load_wards
 from geodata.store import IncidentStore
 from config.harm import get_harm_weights
 from hotspots import pipeline
@@ -40,6 +42,28 @@ INCIDENT_COLUMNS = ("month", "crime_type", "location", "lsoa21cd", "lad_code", "
 def lsoa_table() -> gpd.GeoDataFrame:
     """2021 LSOAs (EPSG:27700) with IoD2025 and Census 2021 population."""
     return load_lsoa_table()
+
+
+@st.cache_data(show_spinner=False)
+def wards() -> gpd.GeoDataFrame:
+    """Electoral wards (2024) dissolved from their LSOAs, EPSG:27700."""
+    return load_wards(lsoa_table())
+
+
+def gazetteer() -> gpd.GeoDataFrame:
+    """Wards, LSOAs and police.uk streets for "find a place"."""
+    return _gazetteer(store_version())
+
+
+@st.cache_data(show_spinner="Indexing places…")
+def _gazetteer(version: int) -> gpd.GeoDataFrame:
+    streets = street_places(store().query(columns=["location", "lad_code", "x", "y"]))
+    return build_gazetteer(lsoa_table(), wards(), streets)
+
+
+def find_places(text: str, *, lad_code: str | None) -> gpd.GeoDataFrame:
+    """Gazetteer entries matching `text` (see :func:`geodata.places.find_places`)."""
+    return search_places(gazetteer(), text, lad_code=lad_code)
 
 
 @st.cache_data(show_spinner=False)
@@ -102,8 +126,14 @@ def selected_incidents(area_code: str | None, months: tuple[str, ...],
 def _selected_incidents(area_code: str | None, months: tuple[str, ...], crime_group: str,
                         version: int) -> pd.DataFrame:
     group = get_config().crime_group(crime_group)
-    frame = store().query(area_code=area_code, months=months, crime_types=group.types,
-                          columns=INCIDENT_COLUMNS)
+    if pipeline.is_ward_code(area_code):  # a ward: its CSP's incidents in the ward's LSOAs
+        ward = pipeline.area_lsoas(lsoa_table(), area_code)
+        frame = store().query(area_code=ward["lad_code"].iloc[0], months=months,
+                              crime_types=group.types, columns=INCIDENT_COLUMNS)
+        frame = frame[frame["lsoa21cd"].isin(ward["lsoa21cd"])].reset_index(drop=True)
+    else:
+        frame = store().query(area_code=area_code, months=months, crime_types=group.types,
+                              columns=INCIDENT_COLUMNS)
     return _add_harm(frame)
 
 
@@ -125,9 +155,13 @@ def _context_incidents(area_code, months, crime_group, version) -> pd.DataFrame:
     config = get_config()
     chosen = set(config.crime_group(crime_group).types)
     every = {t for g in config.crime_groups for t in g.types}
-    return store().query(area_code=area_code, months=months,
-                         crime_types=sorted(every - chosen), columns=["x", "y", "crime_type",
-                                                                      "month"])
+    lsoas = pipeline.area_lsoas(lsoa_table(), area_code)
+    lad = lsoas["lad_code"].iloc[0] if pipeline.is_ward_code(area_code) else area_code
+    frame = store().query(area_code=lad, months=months, crime_types=sorted(every - chosen),
+                          columns=["x", "y", "crime_type", "month", "lsoa21cd"])
+    if pipeline.is_ward_code(area_code):
+        frame = frame[frame["lsoa21cd"].isin(lsoas["lsoa21cd"])].reset_index(drop=True)
+    return frame
 
 
 def lsoa_rates(area_code: str | None, months: tuple[str, ...],

@@ -32,6 +32,7 @@ LAYERS: dict[str, str] = {
     "change": "Change since the previous period",
     "clusters": "DBSCAN cluster outlines",
     "lsoa_boundaries": "LSOA boundaries",
+    "wards": "Ward boundaries (2024)",
     "points": "Incident points (small selections only)",
 }
 #: The deprivation choropleth is one click away: under the density surface it muddies both.
@@ -58,6 +59,8 @@ CHANGE_COLOURS: dict[int, list[int]] = {
 }
 PREDICTED_COLOUR = [94, 60, 153]
 HOTSPOT_COLOUR = [215, 25, 28]
+WARD_COLOUR = [27, 120, 55]
+FOCUS_COLOUR = [255, 191, 0]
 CLUSTER_COLOUR = [0, 114, 178]
 LAD_COLOUR = [40, 40, 40]
 
@@ -180,6 +183,14 @@ def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str) -> lis
         lines.append(f"Rate per 1,000 residents: {_format_number(row.rate_per_1000)}")
         tips.append("<br/>".join(lines))
     return tips
+
+
+def focus_layer(records: list[dict]) -> pdk.Layer:
+    """The place found with "find a place": a thick amber outline."""
+    return pdk.Layer("PolygonLayer", id="focus", data=records, get_polygon="polygon",
+                     filled=False, stroked=True, get_line_color=[*FOCUS_COLOUR, 255],
+                     line_width_units=pdk.types.String("pixels"), get_line_width=4,
+                     pickable=False)
 
 
 def view_for_bounds(bounds: tuple[float, float, float, float], *,

@@ -22,8 +22,13 @@ from ui import data
 #: The columns the back-tests read from the store.
 EVALUATION_COLUMNS = ("x", "y", "month", "crime_type")
 
-#: KDE bandwidths (metres) tried by :func:`best_bandwidth`.
-BANDWIDTH_CANDIDATES: tuple[float, ...] = (50.0, 100.0, 150.0, 200.0, 300.0, 400.0)
+#: KDE bandwidths (metres) tried by :func:`best_bandwidth`: the map pages' candidates, so the
+#: Methods page shows the bandwidth the maps start at.
+BANDWIDTH_CANDIDATES: tuple[float, ...] = tuple(
+    getattr(data, "BANDWIDTH_CANDIDATES", (100.0, 150.0, 200.0, 250.0, 300.0, 400.0)))
+
+#: Fewer incidents than this and the maps keep the configured bandwidth (as ``ui.data``).
+MIN_INCIDENTS_FOR_BANDWIDTH = 20
 
 
 def area_geometry(area_code: str | None) -> shapely.Geometry:
@@ -85,9 +90,11 @@ def best_bandwidth(area_code: str | None, crime_group: str) -> float | None:
     """The KDE bandwidth (metres) that best predicted the store's latest month.
 
     :func:`hotspots.evaluation.choose_bandwidth` on the crime group's incidents of every month
-    in the store: the latest month is held out, the earlier ones train; the candidate with the
-    best mean hit rate at 1% and 5% coverage wins. None when the group has incidents in fewer
-    than two months.
+    in the store: the latest month is held out, the earlier ones train; the candidate of
+    :data:`BANDWIDTH_CANDIDATES` with the best mean hit rate at 1% and 5% coverage wins. The
+    same choice as the map pages' default (``ui.data.default_bandwidth``). None when it cannot
+    be back-tested (fewer than two months, or fewer than
+    :data:`MIN_INCIDENTS_FOR_BANDWIDTH` incidents): the maps then use the configured default.
     """
     return _best_bandwidth(area_code, crime_group, data.store_version())
 
@@ -95,9 +102,13 @@ def best_bandwidth(area_code: str | None, crime_group: str) -> float | None:
 @st.cache_data(show_spinner="Choosing the KDE bandwidth by back-testing…", max_entries=32)
 def _best_bandwidth(area_code: str | None, crime_group: str, version: int) -> float | None:
     group = get_config().crime_group(crime_group)
-    incidents = data.store().query(area_code=area_code, crime_types=group.types,
+    months = data.available_months()
+    if len(months) < 2:
+        return None
+    incidents = data.store().query(area_code=area_code, months=months, crime_types=group.types,
                                    columns=EVALUATION_COLUMNS)
-    if incidents["month"].astype(str).nunique() < 2:
+    if len(incidents) < MIN_INCIDENTS_FOR_BANDWIDTH \
+            or incidents["month"].astype(str).nunique() < 2:
         return None
     return choose_bandwidth(incidents, study_area=area_geometry(area_code),
                             crime_types=group.types, candidates=BANDWIDTH_CANDIDATES)

@@ -147,8 +147,34 @@ def _span(months) -> str:
     return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
 
 
-def render_map_section(area_code: str | None, filters: Filters, config: AppConfig) -> None:
-    """Map with switchable layers, its legend, and the ranked hotspot and cluster tables."""
+def _ward_records(area_code: str | None) -> list[dict]:
+    wards = data.wards()
+    if area_code is not None:
+        lad = area_lsoas(data.lsoa_table(), area_code)["lad_code"].iloc[0]
+        wards = wards[wards["lad_code"] == lad]
+    records = deck.polygon_records(wards, ["ward_name", "ward_code", "lsoas"])
+    for record in records:
+        record["tooltip"] = (f"<b>{html.escape(str(record.pop('ward_name')))}</b> ward "
+                             f"({html.escape(str(record.pop('ward_code')))})<br/>"
+                             f"{int(record.pop('lsoas'))} LSOAs")
+    return records
+
+
+def _focus_records(place: dict) -> list[dict]:
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame({"name": [place["name"]]}, geometry=[place["geometry"]],
+                             crs="EPSG:27700")
+    return [{"polygon": r["polygon"]} for r in deck.polygon_records(frame, ["name"])]
+
+
+def render_map_section(area_code: str | None, filters: Filters, config: AppConfig, *,
+                       focus: dict | None = None) -> None:
+    """Map with switchable layers, its legend, and the ranked hotspot and cluster tables.
+
+    `area_code` is a CSP (LAD) code, a ward code, or None for the whole Humber area; `focus`
+    is a place from "find a place" to zoom to and outline.
+    """
     n_incidents = len(data.selected_incidents(area_code, filters.months, filters.crime_group))
     analysis = data.hotspots(area_code, filters.months, filters.crime_group,
                              bandwidth=filters.bandwidth, cell_size=filters.cell_size,
@@ -171,7 +197,11 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                                           pickable="choropleth" not in filters.layers))
     lads = data.lad_boundaries()
     if area_code is not None:
-        lads = lads[lads["lad_code"] == area_code]
+        lads = lads[lads["lad_code"].isin(area_lsoas(data.lsoa_table(), area_code)["lad_code"])]
+    if "wards" in filters.layers:
+        layers.append(deck.boundary_layer(_ward_records(area_code), layer_id="wards",
+                                          colour=[*deck.WARD_COLOUR, 230], width_px=1.6,
+                                          pickable=True))
     layers.append(deck.boundary_layer(deck.polygon_records(lads, ["lad_code"]),
                                       layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
                                       width_px=2.0))
@@ -196,12 +226,19 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         st.info(note)
 
     bounds = tuple(area_lsoas(data.lsoa_table(), area_code).total_bounds)
+    if focus is not None:
+        layers.append(deck.focus_layer(_focus_records(focus)))
+        xmin, ymin, xmax, ymax = focus["geometry"].bounds
+        pad = max(250.0, 0.25 * max(xmax - xmin, ymax - ymin))
+        bounds = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
     chart = deck.build_deck(layers, deck.view_for_bounds(bounds),
                             basemap_style=str(config.setting("basemap_style").default))
     harm = filters.measure == "harm"
     map_column, table_column = st.columns([3, 2])
     with map_column:
         st.pydeck_chart(chart, height=620, key=f"map_{area_code or 'humber'}")
+        if focus is not None:
+            st.caption(f"Outlined in amber: {focus['kind']} {focus['name']}.")
         st.html(deck.legend_html(layers=list(filters.layers),
                                  domain_label=IOD_DOMAINS[filters.imd_domain],
                                  threshold_label=analysis.threshold_label,

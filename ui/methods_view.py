@@ -102,7 +102,7 @@ def results_table(table: pd.DataFrame, *, default_label: str) -> None:
     styled = shown.style.apply(highlight, axis=1).format(
         {"Coverage (%)": "{:g}", "Hit rate (%)": "{:.1f}", "PAI": "{:.1f}", "RRI": "{:.2f}",
          "PEI*": "{:.2f}"}, na_rep="–")
-    st.dataframe(styled, hide_index=True, height=min(38 + 35 * len(shown), 640),
+    st.dataframe(styled, hide_index=True, height=38 + 35 * len(shown),
                  key="methods_table",
                  column_config={
                      "Method": st.column_config.TextColumn(width="large"),
@@ -137,17 +137,19 @@ def metric_chart(table: pd.DataFrame, *, value: str, title: str, default_label: 
     naive = frame.loc[frame["kind"] == NAIVE_KIND, "method"]
     scale = _colour_scale(labels, default_label, naive.iloc[0] if len(naive) else None)
     return (
-        alt.Chart(frame, title=title)
+        alt.Chart(frame, title=f"{title} by coverage")
         .mark_line(point=True)
         .encode(
             x=alt.X("coverage:Q", title="Coverage (% of the area's squares)",
-                    scale=alt.Scale(zero=False)),
+                    scale=alt.Scale(zero=False),
+                    axis=alt.Axis(values=sorted(frame["coverage"].unique().tolist()),
+                                  labelExpr="datum.value + '%'")),
             y=alt.Y("value:Q", title=title),
             color=alt.Color("method:N", title="Method", scale=scale,
                             legend=alt.Legend(orient="right", labelLimit=340)),
             strokeWidth=alt.condition(alt.datum.is_default, alt.value(4), alt.value(1.8)),
             tooltip=[alt.Tooltip("method:N", title="Method"),
-                     alt.Tooltip("coverage:Q", title="Coverage (%)", format="g"),
+                     alt.Tooltip("coverage:Q", title="Coverage (%)", format=".1~f"),
                      alt.Tooltip("value:Q", title=title, format=".1f")],
         )
         .properties(height=300)
@@ -220,6 +222,9 @@ def summary(table: pd.DataFrame, *, default_label: str, train_months: Sequence[s
     for sentence in comparison_sentences(table, default_label=default_label,
                                          test_months=test_months):
         st.markdown(sentence)
+    st.caption("Compare methods within one area and month, not areas with each other: in a "
+               "large, mostly rural area (East Riding, the whole Humber) a few town centres "
+               "hold most incidents, so every method scores a high hit rate and PAI at 1%.")
     if n_test < 50:
         st.info(f"Only {n_test} test incidents: a few incidents more or less in a square move "
                 "these percentages by several points. Treat small differences as noise.")
@@ -231,8 +236,8 @@ def metrics_explained(cell_size: float) -> None:
 
 
 def how_defaults_are_chosen(*, default_label: str, bandwidth: float | None,
-                            store_months: Sequence[str], map_bandwidth: float,
-                            area_name: str, crime_group: str) -> None:
+                            candidates: Sequence[float], store_months: Sequence[str],
+                            map_bandwidth: float, area_name: str, crime_group: str) -> None:
     """How the dashboard's default method and KDE bandwidth were chosen."""
     st.markdown(
         f"**Default method: {md(default_label)}.** Each 100 m square scores its own incidents "
@@ -248,16 +253,18 @@ def how_defaults_are_chosen(*, default_label: str, bandwidth: float | None,
         "\"default ≥ naive at 1% and 5% in every CSP\" on that split. Details: "
         "`docs/methods.md`.")
     if bandwidth is None:
-        st.markdown("**KDE bandwidth**: the store holds fewer than two months of this group "
-                    f"for {md(area_name)}, so no bandwidth can be back-tested.")
+        st.markdown(f"**KDE bandwidth**: too few months or incidents of this group in "
+                    f"{md(area_name)} to back-test one, so the map pages use the configured "
+                    f"{map_bandwidth:g} m (`config/settings.toml`).")
         return
     months = sorted(store_months)
+    tried = ", ".join(f"{b:g}" for b in candidates[:-1]) + f" and {candidates[-1]:g} m"
     st.markdown(
-        f"**KDE bandwidth that back-tests best for {md(area_name)}, {md(crime_group)}: "
-        f"{bandwidth:g} m.** Chosen by holding out the latest month in the store "
-        f"({md(month_name(months[-1]))}), training on the earlier ones "
-        f"({md(months_text(months[:-1]))}), and keeping the bandwidth among 50, 100, 150, "
-        "200, 300 and 400 m with the best average hit rate at 1% and 5% coverage (ties go to "
-        f"the smoother one). The map pages' density surface starts at {map_bandwidth:g} m "
-        "(`config/settings.toml`), which reads better at neighbourhood scale; smaller "
-        "bandwidths follow police.uk's snapped map points more closely.")
+        f"**KDE bandwidth for {md(area_name)}, {md(crime_group)}: {bandwidth:g} m.** The map "
+        "pages' density surface starts at the bandwidth that back-tests best: hold out the "
+        f"latest month in the store ({md(month_name(months[-1]))}), train on the earlier ones "
+        f"({md(months_text(months[:-1]))}), and keep the one of {tried} with the best average "
+        "hit rate at 1% and 5% coverage (ties go to the smoother one). Narrower kernels are "
+        "not tried: they break the surface into single police.uk map points, which the "
+        "map's predicted-cells layer (the default method above) already shows better. The "
+        "bandwidth slider on the map pages can still override it.")

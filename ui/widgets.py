@@ -79,6 +79,24 @@ def period_filters(config: AppConfig, months: list[str], *, key: str) -> tuple[t
     return chosen, group
 
 
+def ward_filter(wards, *, key: str) -> str | None:
+    """A ward selector beside the CSP: None for the whole CSP, else the ward code."""
+    options = [None, *wards.sort_values("ward_name")["ward_code"]]
+    names = dict(zip(wards["ward_code"], wards["ward_name"]))
+    requested = st.query_params.get("ward")
+    index = options.index(requested) if requested in options else 0
+    chosen = st.sidebar.selectbox(
+        "Ward", options, index=index, key=f"{key}_ward",
+        format_func=lambda code: "All wards" if code is None else names[code],
+        help="Limit the map, hotspots and clusters to one electoral ward (2024, LSOAs by ONS "
+             "best fit). The headline figures stay for the whole CSP.")
+    if chosen is None:
+        st.query_params.pop("ward", None)
+    else:
+        st.query_params["ward"] = chosen
+    return chosen
+
+
 MEASURES = {"count": "Incidents", "harm": "Harm (Crime Severity Score)"}
 RISK_POPULATIONS = {"population": "All residents", "population_16_34": "Residents aged 16–34"}
 

@@ -6,7 +6,8 @@ from config import get_config
 from ui import data
 from ui.map_view import freshness_caption, render_map_section
 from ui.summary_view import csp_cards, trend_chart
-from ui.widgets import map_filters
+from ui.places import find_a_place
+from ui.widgets import map_filters, ward_filter
 
 
 def render(area_code: str) -> None:
@@ -15,8 +16,11 @@ def render(area_code: str) -> None:
     area = config.area(area_code)
     st.title(area.name)
     freshness_caption()
+    ward = ward_filter(data.wards()[data.wards()["lad_code"] == area_code], key=area.slug)
+    focus = find_a_place(key=area.slug, lad_code=area_code)
+    map_area = ward or area_code
     filters = map_filters(config, data.available_months(), key=area.slug,
-                          bandwidth_for=lambda g: data.default_bandwidth(area_code, g))
+                          bandwidth_for=lambda g: data.default_bandwidth(map_area, g))
 
     summary = data.csp_summary(filters.months, filters.crime_group)
     lsoas = data.lsoa_rates(area_code, filters.months, filters.crime_group)
@@ -30,5 +34,7 @@ def render(area_code: str) -> None:
     with right:
         trend_chart(filters.months, filters.crime_group, area=area.short_name)
 
-    st.subheader(f"{filters.crime_group}: hotspots and clusters")
-    render_map_section(area_code, filters, config)
+    ward_name = "" if ward is None else \
+        f" in {data.wards().set_index('ward_code').loc[ward, 'ward_name']} ward"
+    st.subheader(f"{filters.crime_group}: hotspots and clusters{ward_name}")
+    render_map_section(map_area, filters, config, focus=focus)

@@ -5,6 +5,7 @@ import streamlit as st
 from config import get_config
 from ui import data
 from ui.map_view import freshness_caption, render_map_section
+from ui.places import find_a_place
 from ui.summary_view import csp_cards, summary_table, trend_chart
 from ui.widgets import map_filters
 
@@ -12,6 +13,7 @@ config = get_config()
 st.title(f"{config.region.name} overview")
 st.markdown(config.region.description)
 freshness_caption()
+focus = find_a_place(key="humber", lad_code=None)
 filters = map_filters(config, data.available_months(), key="humber",
                       bandwidth_for=lambda group: data.default_bandwidth(None, group))
 
@@ -25,4 +27,4 @@ with right:
     trend_chart(filters.months, filters.crime_group)
 
 st.subheader("Where incidents concentrate")
-render_map_section(None, filters, config)
+render_map_section(None, filters, config, focus=focus)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -60,7 +61,7 @@ def test_default_view_shows_every_method_at_every_coverage_with_charts():
     text = " ".join(m.value for m in at.markdown)
     for term in ("Hit rate", "PAI", "RRI", "PEI"):
         assert term in text
-    assert "KDE bandwidth that back-tests best" in text
+    assert "KDE bandwidth for" in text and "back-tests best" in text
 
 
 def test_hull_default_method_catches_at_least_the_naive_baseline(hull):
@@ -73,6 +74,15 @@ def test_hull_default_method_catches_at_least_the_naive_baseline(hull):
     sentences = [m.value for m in hull.markdown if m.value.startswith("At 1% of the area")]
     assert sentences and "caught 18.8% of March 2024's" in sentences[0]
     assert "naive baseline (last period's counts) 18.4%" in sentences[0]
+
+
+def test_the_bandwidth_shown_is_the_one_the_maps_start_at(hull):
+    from config import get_config
+    from ui import data
+
+    (line,) = [m.value for m in hull.markdown if m.value.startswith("**KDE bandwidth for")]
+    shown = float(re.search(r": (\d+(?:\.\d+)?) m\.\*\*", line).group(1))
+    assert shown == data.default_bandwidth(HULL, get_config().default_crime_group)
 
 
 def test_hull_table_metrics_are_consistent(hull):

@@ -114,3 +114,28 @@ def test_bandwidth_default_comes_from_back_testing(run_csp):
     slider = at.slider(key="hull_bandwidth")
     assert slider.value in (100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
     assert "best predicted the latest stored month" in slider.help
+
+
+def test_find_a_place_zooms_to_and_outlines_a_street(run_csp):
+    at = run_csp("E06000010")
+    _, before = deck_spec(at)
+    at.text_input(key="hull_find").set_value("Hessle Road").run()
+    assert not at.exception
+    spec, _ = deck_spec(at)
+    assert "focus" in layer_ids(spec)
+    assert spec["initialViewState"]["zoom"] > 13  # a street, not the whole city
+    assert any("Outlined in amber: street Hessle Road" in c.value for c in at.caption)
+
+
+def test_ward_filter_limits_the_map_to_the_ward(run_csp):
+    at = run_csp("E06000010")
+    at.multiselect(key="hull_layers").set_value(["hotspots", "lsoa_boundaries", "wards"])
+    at.selectbox(key="hull_ward").set_value("E05011537").run()  # Newington & Gipsyville
+    assert not at.exception
+    spec, _ = deck_spec(at)
+    ward_lsoas = load_lsoa_table().query("ward_code == 'E05011537'")
+    boundaries = next(l for l in spec["layers"] if l["id"] == "lsoa_boundaries")
+    assert len(boundaries["data"]) == len(ward_lsoas)
+    assert "ward" in at.subheader[-1].value
+    wards = next(l for l in spec["layers"] if l["id"] == "wards")
+    assert all("ward (" in r["tooltip"] for r in wards["data"])
