@@ -23,7 +23,9 @@ for area in config.areas:
     page.__name__ = f"csp_{area.slug.replace('-', '_')}"
     area_pages.append(st.Page(page, title=area.short_name, url_path=area.slug))
 
+need = st.Page("views/need.py", title="Need (commissioning)", url_path="need")
+methods = st.Page("views/methods.py", title="Methods", url_path="methods")
 data_page = st.Page("views/data.py", title="Data", url_path="data")
 
-st.navigation({"Humber": [overview], "Community Safety Partnerships": area_pages,
-               "Data": [data_page]}).run()
+st.navigation({"Humber": [overview, need], "Community Safety Partnerships": area_pages,
+               "Evidence": [methods, data_page]}).run()

@@ -27,7 +27,7 @@ from hotspots.summary import assign_to_polygons
 __all__ = ["DAYS", "HotspotProfile", "hotspot_profiles", "persistence_by_outline",
            "street_name"]
 
-#: Row labels of :attr:`HotspotProfile.day_hour` (``Timestamp.dayofweek`` 0..6).
+#: Row labels of :attr:`HotspotProfile.day_hour` (``Timestamp.day_of_week`` 0..6).
 DAYS: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
                          "Sunday")
 
@@ -302,7 +302,7 @@ def hotspot_profiles(incidents: pd.DataFrame, ids, *, lsoas: pd.DataFrame,
         day_hour = None
         if timed is not None:
             when = dates[rows & timed]
-            day_hour = (pd.crosstab(when.dt.dayofweek, when.dt.hour)
+            day_hour = (pd.crosstab(when.dt.day_of_week, when.dt.hour)
                         .reindex(index=range(7), columns=range(24), fill_value=0)
                         .astype("int64"))
             day_hour.index = pd.Index(DAYS, name="day")

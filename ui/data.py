@@ -22,6 +22,8 @@ from hotspots.change import HotspotChange, hotspot_change
 from hotspots.evaluation import choose_bandwidth
 from hotspots.harm import harm_weights
 from hotspots.kde import kernel_density
+from hotspots.need import lsoa_need_table
+from hotspots.summary import assign_to_polygons
 from hotspots.risk import RiskSurface, risk_surface
 from hotspots.rates import area_rates, monthly_counts
 
@@ -32,6 +34,7 @@ MEASURES = ("count", "harm")
 #: narrower kernel breaks the surface into single police.uk map points, which the
 #: "predicted hotspot cells" layer (counts per cell, back-tested) already shows better.
 BANDWIDTH_CANDIDATES = (100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
+MIN_INCIDENTS_FOR_BANDWIDTH = 20
 
 #: Columns the pages need; the store's provenance columns stay on the server.
 INCIDENT_COLUMNS = ("month", "crime_type", "location", "lsoa21cd", "lad_code", "x", "y", "lon",
@@ -313,19 +316,53 @@ def _predicted(area_code, months, crime_group, coverage, version) -> pipeline.Pr
 
 
 def default_bandwidth(area_code: str | None, crime_group: str) -> float:
-    """The KDE bandwidth that best predicted the latest stored month from the earlier ones."""
-    return _default_bandwidth(area_code, crime_group, store_version())
+    """The map's default KDE bandwidth: the back-tested one, else the configured default."""
+    chosen = backtested_bandwidth(area_code, crime_group)
+    return chosen if chosen is not None else float(get_config().setting("kde_bandwidth").default)
+
+
+def backtested_bandwidth(area_code: str | None, crime_group: str) -> float | None:
+    """The bandwidth of :data:`BANDWIDTH_CANDIDATES` that best predicted the latest stored
+    month from the earlier ones (mean hit rate at 1% and 5% coverage), or None when the
+    store has fewer than two months or fewer than :data:`MIN_INCIDENTS_FOR_BANDWIDTH`
+    incidents of the group."""
+    return _backtested_bandwidth(area_code, crime_group, store_version())
 
 
 @st.cache_data(show_spinner="Back-testing bandwidths on the stored data…", max_entries=32)
-def _default_bandwidth(area_code, crime_group, version) -> float:
-    fallback = float(get_config().setting("kde_bandwidth").default)
+def _backtested_bandwidth(area_code, crime_group, version) -> float | None:
     months = tuple(available_months())
     if len(months) < 2:
-        return fallback
+        return None
     incidents = selected_incidents(area_code, months, crime_group)
-    if len(incidents) < 20:
-        return fallback
+    if len(incidents) < MIN_INCIDENTS_FOR_BANDWIDTH or incidents["month"].nunique() < 2:
+        return None
     return choose_bandwidth(incidents, study_area=pipeline.study_area(lsoa_table(), area_code),
                             crime_types=get_config().crime_group(crime_group).types,
                             candidates=BANDWIDTH_CANDIDATES)
+
+
+def need_table(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+               bandwidth: float, cell_size: float, threshold_method: str,
+               threshold_value: float) -> pd.DataFrame:
+    """Per-LSOA need: incidents, rates, deprivation, current-hotspot flag and change."""
+    return _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
+                       threshold_value, store_version())
+
+
+@st.cache_data(show_spinner="Building the need table…", max_entries=16)
+def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
+                threshold_value, version) -> pd.DataFrame:
+    incidents = selected_incidents(area_code, months, crime_group)
+    before_months = pipeline.previous_period(months, available_months())
+    previous = selected_incidents(area_code, before_months, crime_group) if before_months \
+        else None
+    analysis = hotspots(area_code, months, crime_group, bandwidth=bandwidth,
+                        cell_size=cell_size, threshold_method=threshold_method,
+                        threshold_value=threshold_value)
+    inside = assign_to_polygons(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
+                                analysis.outlines, "hotspot_id") >= 0
+    table = lsoa_need_table(pipeline.area_lsoas(lsoa_table(), area_code), incidents, previous,
+                            hotspot_lsoas=set(incidents.loc[inside, "lsoa21cd"]))
+    table.attrs["previous_months"] = before_months
+    return table

@@ -14,21 +14,12 @@ import shapely
 import streamlit as st
 
 from config import get_config
-from hotspots.evaluation import (DEFAULT_COVERAGES, DEFAULT_EVAL_CELL_SIZE, choose_bandwidth,
-                                 evaluate_methods)
+from hotspots.evaluation import DEFAULT_COVERAGES, DEFAULT_EVAL_CELL_SIZE, evaluate_methods
 from hotspots.pipeline import study_area
 from ui import data
 
 #: The columns the back-tests read from the store.
 EVALUATION_COLUMNS = ("x", "y", "month", "crime_type")
-
-#: KDE bandwidths (metres) tried by :func:`best_bandwidth`: the map pages' candidates, so the
-#: Methods page shows the bandwidth the maps start at.
-BANDWIDTH_CANDIDATES: tuple[float, ...] = tuple(
-    getattr(data, "BANDWIDTH_CANDIDATES", (100.0, 150.0, 200.0, 250.0, 300.0, 400.0)))
-
-#: Fewer incidents than this and the maps keep the configured bandwidth (as ``ui.data``).
-MIN_INCIDENTS_FOR_BANDWIDTH = 20
 
 
 def area_geometry(area_code: str | None) -> shapely.Geometry:
@@ -84,31 +75,3 @@ def _evaluation_table(area_code: str | None, crime_group: str, train_months: tup
     return evaluate_methods(incidents, study_area=area_geometry(area_code),
                             train_months=list(train_months), test_months=list(test_months),
                             crime_types=group.types, coverages=coverages, cell_size=cell_size)
-
-
-def best_bandwidth(area_code: str | None, crime_group: str) -> float | None:
-    """The KDE bandwidth (metres) that best predicted the store's latest month.
-
-    :func:`hotspots.evaluation.choose_bandwidth` on the crime group's incidents of every month
-    in the store: the latest month is held out, the earlier ones train; the candidate of
-    :data:`BANDWIDTH_CANDIDATES` with the best mean hit rate at 1% and 5% coverage wins. The
-    same choice as the map pages' default (``ui.data.default_bandwidth``). None when it cannot
-    be back-tested (fewer than two months, or fewer than
-    :data:`MIN_INCIDENTS_FOR_BANDWIDTH` incidents): the maps then use the configured default.
-    """
-    return _best_bandwidth(area_code, crime_group, data.store_version())
-
-
-@st.cache_data(show_spinner="Choosing the KDE bandwidth by back-testing…", max_entries=32)
-def _best_bandwidth(area_code: str | None, crime_group: str, version: int) -> float | None:
-    group = get_config().crime_group(crime_group)
-    months = data.available_months()
-    if len(months) < 2:
-        return None
-    incidents = data.store().query(area_code=area_code, months=months, crime_types=group.types,
-                                   columns=EVALUATION_COLUMNS)
-    if len(incidents) < MIN_INCIDENTS_FOR_BANDWIDTH \
-            or incidents["month"].astype(str).nunique() < 2:
-        return None
-    return choose_bandwidth(incidents, study_area=area_geometry(area_code),
-                            crime_types=group.types, candidates=BANDWIDTH_CANDIDATES)

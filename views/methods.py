@@ -5,7 +5,7 @@ import streamlit as st
 from config import get_config
 from hotspots.evaluation import DEFAULT_EVAL_CELL_SIZE, default_method
 from ui import data, methods_view
-from ui.evaluation_data import BANDWIDTH_CANDIDATES, best_bandwidth, evaluation_table
+from ui.evaluation_data import evaluation_table
 from ui.map_view import freshness_caption
 
 config = get_config()
@@ -66,7 +66,7 @@ else:
 
 st.subheader("How the dashboard's defaults are chosen")
 methods_view.how_defaults_are_chosen(
-    default_label=default_method().label, bandwidth=best_bandwidth(area, group),
-    candidates=BANDWIDTH_CANDIDATES,
+    default_label=default_method().label, bandwidth=data.backtested_bandwidth(area, group),
+    candidates=data.BANDWIDTH_CANDIDATES,
     store_months=months, map_bandwidth=config.setting("kde_bandwidth").default,
     area_name=names[area], crime_group=group)

@@ -1,0 +1,103 @@
+"""Need by LSOA: incidents, rates, deprivation, hotspot membership and change.
+
+Built for commissioners checking need before funding work. Rates are per 1,000 Census 2021
+residents over the chosen period; the 16–34 rate divides *all* incidents by residents aged
+16–34 (police.uk records no ages), so it shows where the focus age group lives with violence,
+not who the victims were.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from hotspots.rates import area_rates
+
+#: 3 × 3 bivariate palette (Stevens' purple–blue), indexed [rate tercile - 1][IMD tercile - 1];
+#: tercile 3 is the highest rate / the most deprived.
+BIVARIATE_PALETTE: list[list[list[int]]] = [
+    [[232, 232, 232], [172, 228, 228], [90, 200, 200]],
+    [[223, 176, 214], [165, 173, 211], [86, 152, 185]],
+    [[190, 100, 172], [140, 98, 170], [59, 73, 148]],
+]
+
+DOMAIN_KEYS = ("imd", "income", "employment", "education", "health", "crime",
+               "housing_and_services", "environment")
+
+
+def terciles(values) -> np.ndarray:
+    """1, 2 or 3 for the lower, middle and upper third of `values` by rank (ties averaged).
+
+    Parameters
+    ----------
+    values : array-like of float, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n,)
+    """
+    series = pd.Series(np.asarray(values, dtype=float))
+    if series.empty:
+        return np.zeros(0, dtype=int)
+    ranks = series.rank(method="average", pct=True).to_numpy()
+    return np.digitize(ranks, [1 / 3 + 1e-12, 2 / 3 + 1e-12], right=True) + 1
+
+
+def lsoa_need_table(lsoas: pd.DataFrame, incidents: pd.DataFrame,
+                    previous: pd.DataFrame | None, *,
+                    hotspot_lsoas: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per LSOA with incidents, rates, IoD2025 deciles, hotspot flag and change.
+
+    Parameters
+    ----------
+    lsoas : pandas.DataFrame
+        The area's LSOAs from :func:`geodata.reference.load_lsoa_table` (names, ``lad_code``,
+        ``ward_name``, IoD2025 ``<domain>_decile``/``imd_rank``/``imd_score``, ``population``,
+        ``population_16_34``).
+    incidents : pandas.DataFrame
+        Incidents of the chosen period with ``lsoa21cd``.
+    previous : pandas.DataFrame or None
+        Incidents of the previous equal period, or None when there is none.
+    hotspot_lsoas : iterable of str
+        LSOAs with at least one incident inside a current hotspot outline.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lsoa21cd``, ``lsoa21nm``, ``lad_code``, ``ward_name``, ``population``,
+        ``population_16_34``, ``incidents``, ``rate_per_1000``, ``rate_16_34_per_1000``,
+        ``imd_score``, ``imd_rank``, ``<domain>_decile`` for every domain, ``in_hotspot``,
+        ``incidents_before``, ``change`` and ``change_pct`` (NaN without a previous period or
+        with 0 before), ``rate_tercile``, ``imd_tercile``, sorted by rate, highest first.
+    """
+    keep = ["lsoa21cd", "lsoa21nm", "lad_code", "ward_name", "population", "population_16_34",
+            "imd_score", "imd_rank", *[f"{d}_decile" for d in DOMAIN_KEYS]]
+    missing = [c for c in keep if c not in lsoas.columns]
+    if missing:
+        raise ValueError(f"'lsoas' lacks the columns {missing}.")
+    table = pd.DataFrame(lsoas[keep]).reset_index(drop=True)
+    now = area_rates(incidents, table[["lsoa21cd", "population"]], key="lsoa21cd")
+    table["incidents"] = now["incidents"].to_numpy()
+    table["rate_per_1000"] = now["rate_per_1000"].to_numpy()
+    young = table["population_16_34"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["rate_16_34_per_1000"] = np.where(young > 0, 1000 * table["incidents"] / young,
+                                                np.nan)
+    table["in_hotspot"] = table["lsoa21cd"].isin(list(hotspot_lsoas))
+    if previous is not None:
+        before = area_rates(previous, table[["lsoa21cd", "population"]], key="lsoa21cd")
+        table["incidents_before"] = before["incidents"].to_numpy()
+        table["change"] = table["incidents"] - table["incidents_before"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["change_pct"] = np.where(table["incidents_before"] > 0,
+                                           100 * table["change"] / table["incidents_before"],
+                                           np.nan)
+    else:
+        table["incidents_before"] = np.nan
+        table["change"] = np.nan
+        table["change_pct"] = np.nan
+    table["rate_tercile"] = terciles(table["rate_per_1000"].fillna(0))
+    table["imd_tercile"] = terciles(table["imd_score"])
+    return table.sort_values("rate_per_1000", ascending=False, ignore_index=True)

@@ -1,0 +1,78 @@
+"""The Need page: LSOA table traceable to the raw files, filters, map, scatter and CSV."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geodata.paths import shipped_crime_files
+from geodata.reference import load_lsoa_table
+from geodata.paths import REPO_ROOT
+from tests.ui.conftest import APP, TIMEOUT
+
+SERIOUS = ["Violence and sexual offences", "Robbery", "Possession of weapons"]
+
+
+@pytest.fixture(scope="module")
+def need_page():
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("views/need.py").run()
+    return at
+
+
+def test_humber_need_table_lists_every_lsoa(need_page):
+    at = need_page
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 591
+    assert table["Rate per 1,000"].is_monotonic_decreasing or table["Rate per 1,000"].isna().any()
+    assert [m.label for m in at.metric].count("LSOAs in IMD decile 1") == 4
+    assert len(at.get("download_button")) == 1
+    assert len(at.get("deck_gl_json_chart")) == 1
+    assert len(at.get("arrow_vega_lite_chart")) + len(at.get("vega_lite_chart")) >= 1
+
+
+def test_lsoa_figures_are_traceable_to_the_raw_files():
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("views/need.py").run()
+    at.selectbox(key="need_area").set_value("E06000010")
+    at.select_slider(key="need_months").set_value(("2024-01", "2024-03")).run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("LSOA code")
+    assert len(table) == 168
+    raw = pd.concat(pd.read_csv(p) for p in shipped_crime_files() if "2024-" in p.name)
+    lsoas = load_lsoa_table().set_index("lsoa21cd")
+    for code in table.index[:3]:  # the three highest rates
+        expected = int((raw["Crime type"].isin(SERIOUS) & (raw["LSOA code"] == code)).sum())
+        assert table.loc[code, "Incidents"] == expected
+        assert table.loc[code, "Rate per 1,000"] == pytest.approx(
+            1000 * expected / lsoas.loc[code, "population"])
+        assert table.loc[code, "IMD decile"] == lsoas.loc[code, "imd_decile"]
+    # The previous equal period is the three stored months before 2024-01: only 2022-01,
+    # whose 2011 LSOA codes are the 2021 codes for unchanged LSOAs.
+    lookup = pd.read_csv(REPO_ROOT / "data/lookups/lsoa11_lsoa21_lad22_humber.csv")
+    unchanged = set(lookup.loc[lookup["CHGIND"] == "U", "LSOA21CD"])
+    january_2022 = pd.read_csv(shipped_crime_files()[0])
+    for code in [c for c in table.index if c in unchanged][:3]:
+        expected = int((january_2022["Crime type"].isin(SERIOUS)
+                        & (january_2022["LSOA code"] == code)).sum())
+        assert table.loc[code, "Incidents, previous period"] == expected
+        assert table.loc[code, "Change"] == table.loc[code, "Incidents"] - expected
+    assert table["In a hotspot"].any()
+
+
+def test_filters_and_bivariate_colours(need_page):
+    at = need_page
+    at.checkbox(key="need_hot").check().run()
+    hot = at.dataframe[0].value
+    assert 0 < len(hot) < 591 and hot["In a hotspot"].all()
+    at.checkbox(key="need_hot").uncheck()
+    at.text_input(key="need_search").set_value("Grimsby").run()
+    assert all("Grimsby" in n or "Grimsby" in w for n, w in
+               zip(at.dataframe[0].value["LSOA"], at.dataframe[0].value["Ward"]))
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    fills = {tuple(r["fill"][:3]) for r in spec["layers"][0]["data"]}
+    assert len(fills) == 9  # every cell of the 3 x 3 palette is used across the Humber

@@ -1,0 +1,45 @@
+"""Need: where violence and deprivation meet, LSOA by LSOA, for commissioning decisions."""
+
+import streamlit as st
+
+from config import get_config
+from ui import data, need_view
+from ui.map_view import attribution, freshness_caption
+from ui.widgets import period_filters
+
+config = get_config()
+st.title("Need: violence, deprivation and population")
+freshness_caption()
+areas = [None, *config.area_codes]
+names = {None: f"{config.region.name} (all CSPs)", **{a.code: a.name for a in config.areas}}
+area = st.sidebar.selectbox("Area", areas, format_func=names.get, key="need_area")
+months, group = period_filters(config, data.available_months(), key="need")
+if not months:
+    st.stop()
+
+need_view.csp_cards(config, months, group, only=area)
+table = data.need_table(
+    area, months, group, bandwidth=data.default_bandwidth(area, group),
+    cell_size=float(config.setting("kde_cell_size").default),
+    threshold_method=str(config.setting("hotspot_threshold_method").default),
+    threshold_value=float(config.setting("hotspot_top_percent").default))
+previous = table.attrs.get("previous_months") or ()
+st.caption(
+    f"{group}, {months[0]} to {months[-1]}. Rates are per 1,000 Census 2021 residents over the "
+    f"period; the 16–34 rate divides all incidents by residents aged 16–34 (police.uk records "
+    f"no ages). 'In a hotspot': at least one incident inside a current hotspot outline (densest "
+    f"2% of the area). Change: against "
+    + (f"{previous[0]} to {previous[-1]}." if previous else "no earlier stored period."))
+
+st.subheader("LSOAs")
+shown = need_view.filtered(table, key="need")
+need_view.lsoa_table(shown, file_name=f"need-{area or 'humber'}-{months[0]}-{months[-1]}.csv")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Violence rate × deprivation")
+    need_view.bivariate_map(table, area, config)
+with right:
+    st.subheader("Rate against deprivation")
+    need_view.scatter(table)
+attribution()
