@@ -24,8 +24,8 @@ from hotspots._validation import check_int
 from hotspots.change import CHANGE_CLASSES, HotspotChange
 from hotspots.summary import assign_to_polygons
 
-__all__ = ["DAYS", "HotspotProfile", "hotspot_profiles", "persistence_by_outline",
-           "street_name"]
+__all__ = ["DAYS", "HotspotProfile", "change_cells_by_outline", "hotspot_profiles",
+           "persistence_by_outline", "street_name"]
 
 #: Row labels of :attr:`HotspotProfile.day_hour` (``Timestamp.day_of_week`` 0..6).
 DAYS: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
@@ -317,6 +317,53 @@ def hotspot_profiles(incidents: pd.DataFrame, ids, *, lsoas: pd.DataFrame,
     return profiles
 
 
+def change_cells_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *,
+                            id_name: str = "hotspot_id") -> pd.DataFrame:
+    """Number of hotspot cells of each change class inside each outline.
+
+    Parameters
+    ----------
+    change : HotspotChange
+        From :func:`hotspots.change.hotspot_change` (EPSG:27700 grid).
+    outlines : geopandas.GeoDataFrame
+        Hotspot polygons, EPSG:27700 (another CRS is reprojected, none is taken as
+        EPSG:27700), with the integer column `id_name`.
+    id_name : str, default "hotspot_id"
+        The id column of `outlines`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index `id_name` (every outline, in the outlines' order), one int64 column per class of
+        :data:`hotspots.change.CHANGE_CLASSES` except ``"none"``: the cells of that class whose
+        centre lies in the outline (boundary included; where outlines overlap the earlier row
+        wins).
+    """
+    func = "change_cells_by_outline"
+    if not isinstance(change, HotspotChange):
+        raise TypeError(f"The 'change' parameter of {func} must be a HotspotChange. "
+                        f"Got an object of type {type(change).__name__} instead.")
+    if not isinstance(outlines, gpd.GeoDataFrame):
+        raise TypeError(f"The 'outlines' parameter of {func} must be a GeoDataFrame. "
+                        f"Got an object of type {type(outlines).__name__} instead.")
+    names = [c for c in CHANGE_CLASSES if c != "none"]
+    if outlines.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="int64") for c in names},
+                            index=pd.Index([], dtype="int64", name=id_name))
+    grid = change.grid
+    rows, cols = np.nonzero(change.classes != CHANGE_CLASSES.index("none"))
+    cx = grid.x0 + (cols + 0.5) * grid.cell_size
+    cy = grid.y0 + (rows + 0.5) * grid.cell_size
+    owner = assign_to_polygons(cx, cy, outlines, id_name)
+    classes = change.classes[rows, cols].astype(np.int64)
+    outline_ids = outlines[id_name].to_numpy(dtype=np.int64)
+    counts = np.zeros((len(outline_ids), len(CHANGE_CLASSES)), dtype=np.int64)
+    for k, outline_id in enumerate(outline_ids):
+        counts[k] = np.bincount(classes[owner == outline_id], minlength=len(CHANGE_CLASSES))
+    return pd.DataFrame(counts[:, 1:], columns=names,
+                        index=pd.Index(outline_ids, name=id_name))
+
+
 def persistence_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *,
                            id_name: str = "hotspot_id") -> dict[int, str]:
     """The majority change class of the hotspot cells inside each outline.
@@ -341,6 +388,12 @@ def persistence_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *,
         centre lies in the outline (boundary included) and whose class is not ``"none"``.
         Ties go to the class listed first in ``CHANGE_CLASSES`` (new, persistent,
         intensifying, diminishing, ceased). Outlines holding no such cell centre are left out.
+
+    Notes
+    -----
+    The most frequent class is a plurality, not necessarily more than half: a hotspot whose
+    core persisted and which grew can be "new" by 33 cells to 28 persistent and 24
+    intensifying. Show :func:`change_cells_by_outline` beside it.
     """
     func = "persistence_by_outline"
     if not isinstance(change, HotspotChange):
@@ -349,20 +402,10 @@ def persistence_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *,
     if not isinstance(outlines, gpd.GeoDataFrame):
         raise TypeError(f"The 'outlines' parameter of {func} must be a GeoDataFrame. "
                         f"Got an object of type {type(outlines).__name__} instead.")
-    if outlines.empty:
-        return {}
-    grid = change.grid
-    rows, cols = np.nonzero(change.classes != CHANGE_CLASSES.index("none"))
-    cx = grid.x0 + (cols + 0.5) * grid.cell_size
-    cy = grid.y0 + (rows + 0.5) * grid.cell_size
-    owner = assign_to_polygons(cx, cy, outlines, id_name)
-    classes = change.classes[rows, cols].astype(np.int64)
+    cells = change_cells_by_outline(change, outlines, id_name=id_name)
     result: dict[int, str] = {}
-    for outline_id in outlines[id_name].to_numpy(dtype=np.int64):
-        inside = classes[owner == outline_id]
-        if inside.size == 0:
+    for outline_id, row in zip(cells.index, cells.to_numpy()):
+        if row.sum() == 0:
             continue
-        counts = np.bincount(inside, minlength=len(CHANGE_CLASSES))
-        counts[CHANGE_CLASSES.index("none")] = -1
-        result[int(outline_id)] = CHANGE_CLASSES[int(np.argmax(counts))]
+        result[int(outline_id)] = cells.columns[int(np.argmax(row))]
     return result

@@ -86,7 +86,8 @@ def _encode(rgba: np.ndarray, bounds: tuple[float, float, float, float]) -> tupl
 
 
 def density_image(density: np.ndarray, bounds: tuple[float, float, float, float], *,
-                  floor_fraction: float = 0.02, ramp: np.ndarray = DENSITY_RAMP) -> DensityImage:
+                  floor_fraction: float = 0.005,
+                  ramp: np.ndarray = DENSITY_RAMP) -> DensityImage:
     """Colour a density (or rate) grid and encode it as a PNG data URL.
 
     Parameters
@@ -96,8 +97,9 @@ def density_image(density: np.ndarray, bounds: tuple[float, float, float, float]
         are transparent.
     bounds : tuple of float
         (xmin, ymin, xmax, ymax) of the grid in EPSG:27700 metres.
-    floor_fraction : float, default 0.02
-        Cells below this fraction of the colour-scale maximum are transparent.
+    floor_fraction : float, default 0.005
+        Cells below this fraction of the colour-scale maximum are transparent. Colours and
+        opacity follow the square root of density / maximum.
     ramp : numpy.ndarray
         (k, 3) RGB colours from low to high.
 
@@ -110,12 +112,14 @@ def density_image(density: np.ndarray, bounds: tuple[float, float, float, float]
     vmax = float(np.quantile(positive, 0.999)) if positive.size else 1.0
     vmax = max(vmax, 1e-12)
     vmin = floor_fraction * vmax
-    scaled = np.clip(values / vmax, 0.0, 1.0)
+    # A square-root scale: police.uk points make narrow kernels very peaked, and on a linear
+    # scale everything but the peaks would vanish.
+    scaled = np.sqrt(np.clip(values / vmax, 0.0, 1.0))
     stops = np.linspace(0.0, 1.0, len(ramp))
     rgba = np.zeros(values.shape + (4,), dtype=np.uint8)
     for channel in range(3):
         rgba[..., channel] = np.interp(scaled, stops, ramp[:, channel]).astype(np.uint8)
-    alpha = np.where((values >= vmin) & np.isfinite(density), 90 + 140 * np.sqrt(scaled), 0)
+    alpha = np.where((values >= vmin) & np.isfinite(density), 70 + 160 * scaled, 0)
     rgba[..., 3] = alpha.astype(np.uint8)
     data_url, corners = _encode(rgba, bounds)
     return DensityImage(data_url=data_url, corners=corners, vmin=vmin, vmax=vmax)

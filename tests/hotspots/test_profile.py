@@ -199,3 +199,19 @@ def test_persistence_validation_and_empty():
         persistence_by_outline("x", empty)
     with pytest.raises(TypeError, match="'outlines' parameter of persistence_by_outline"):
         persistence_by_outline(change, pd.DataFrame())
+
+
+def test_change_cells_by_outline_counts():
+    from hotspots.profile import change_cells_by_outline
+
+    change = _change([["persistent", "intensifying", "intensifying", "none"],
+                      ["persistent", "none", "new", "ceased"]])
+    outlines = gpd.GeoDataFrame({"hotspot_id": [1, 2]},
+                                geometry=[shapely.box(0, 0, 200, 200),
+                                          shapely.box(1000, 1000, 1100, 1100)],
+                                crs="EPSG:27700")
+    cells = change_cells_by_outline(change, outlines)
+    assert list(cells.columns) == [c for c in CHANGE_CLASSES if c != "none"]
+    assert cells.loc[1].to_dict() == {"new": 0, "persistent": 2, "intensifying": 1,
+                                      "diminishing": 0, "ceased": 0}
+    assert cells.loc[2].sum() == 0
