@@ -28,7 +28,7 @@ _NOT_STREETS = {"", "parking area", "supermarket", "petrol station", "shopping a
 
 def street_name(location: str | None) -> str:
     """``"On or near Hessle Road"`` → ``"Hessle Road"``; empty for missing text."""
-    if location is None or (isinstance(location, float) and np.isnan(location)):
+    if location is None or (not isinstance(location, str) and pd.isna(location)):
         return ""
     return _PREFIX.sub("", str(location)).strip()
 

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodata.places import street_name as _street_name
 from hotspots._validation import check_int
 from hotspots.change import CHANGE_CLASSES, HotspotChange
 from hotspots.summary import assign_to_polygons
@@ -32,7 +33,6 @@ DAYS: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
                          "Sunday")
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_ON_OR_NEAR = re.compile(r"^\s*on or near\s+", flags=re.IGNORECASE)
 
 #: Columns :func:`hotspot_profiles` needs (besides the harm column).
 REQUIRED_COLUMNS: tuple[str, ...] = ("crime_type", "month", "location", "lsoa21cd")
@@ -83,22 +83,11 @@ class HotspotProfile:
 
 
 def street_name(location) -> str | None:
-    """The street of a police.uk location: ``"On or near High Street"`` -> ``"High Street"``.
+    """The street of a police.uk location (``"On or near X"`` -> ``"X"``), None if empty.
 
-    Parameters
-    ----------
-    location : str or None
-        A ``location`` value. Other text (a partner's own location) is returned stripped.
-
-    Returns
-    -------
-    str or None
-        The street, or None for a missing or empty location.
+    See :func:`geodata.places.street_name`, which the gazetteer uses too.
     """
-    if location is None or (not isinstance(location, str) and pd.isna(location)):
-        return None
-    text = _ON_OR_NEAR.sub("", str(location)).strip()
-    return text or None
+    return _street_name(location) or None
 
 
 def _require_frame(frame, name: str, columns: Iterable[str], func: str) -> None:

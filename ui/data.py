@@ -6,6 +6,8 @@ crime group, parameters) and caches aggregated results, not copies of the raw fr
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -23,6 +25,8 @@ from hotspots.evaluation import choose_bandwidth
 from hotspots.harm import harm_weights
 from hotspots.kde import kernel_density
 from hotspots.need import lsoa_need_table
+from hotspots.profile import hotspot_profiles as profile_hotspots
+from hotspots.profile import persistence_by_outline
 from hotspots.summary import assign_to_polygons
 from hotspots.risk import RiskSurface, risk_surface
 from hotspots.rates import area_rates, monthly_counts
@@ -37,8 +41,8 @@ BANDWIDTH_CANDIDATES = (100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
 MIN_INCIDENTS_FOR_BANDWIDTH = 20
 
 #: Columns the pages need; the store's provenance columns stay on the server.
-INCIDENT_COLUMNS = ("month", "crime_type", "location", "lsoa21cd", "lad_code", "x", "y", "lon",
-                    "lat", "weight")
+INCIDENT_COLUMNS = ("month", "date", "crime_type", "location", "lsoa21cd", "lad_code", "x",
+                    "y", "lon", "lat", "weight")
 
 
 @st.cache_data(show_spinner="Loading LSOA boundaries, deprivation and population…")
@@ -293,10 +297,12 @@ def _change(area_code, months, before, crime_group, bandwidth, cell_size, thresh
     for period in (before, months):
         incidents = selected_incidents(area_code, period, crime_group)
         weight = _weight(measure)
-        surfaces.append(kernel_density(
+        surface = kernel_density(
             incidents["x"].to_numpy(), incidents["y"].to_numpy(), bandwidth=bandwidth,
             cell_size=cell_size, bounds=tuple(area.bounds),
-            weights=None if weight is None else incidents[weight].to_numpy()))
+            weights=None if weight is None else incidents[weight].to_numpy())
+        # Per month, so periods of different lengths compare fairly.
+        surfaces.append(dataclasses.replace(surface, density=surface.density / len(period)))
     return hotspot_change(surfaces[0], surfaces[1], threshold_method=threshold_method,
                           threshold_value=threshold_value, mask_geometry=area)
 
@@ -366,3 +372,30 @@ def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_
                             hotspot_lsoas=set(incidents.loc[inside, "lsoa21cd"]))
     table.attrs["previous_months"] = before_months
     return table
+
+
+def hotspot_profiles(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+                     bandwidth: float, cell_size: float, threshold_method: str,
+                     threshold_value: float, measure: str = "count") -> dict:
+    """The profile of every hotspot on the map (see :mod:`hotspots.profile`)."""
+    return _hotspot_profiles(area_code, months, crime_group, bandwidth, cell_size,
+                             threshold_method, threshold_value, measure, store_version())
+
+
+@st.cache_data(show_spinner="Profiling the hotspots…", max_entries=16)
+def _hotspot_profiles(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
+                      threshold_value, measure, version) -> dict:
+    incidents = selected_incidents(area_code, months, crime_group)
+    analysis = hotspots(area_code, months, crime_group, bandwidth=bandwidth,
+                        cell_size=cell_size, threshold_method=threshold_method,
+                        threshold_value=threshold_value, measure=measure)
+    ids = assign_to_polygons(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
+                             analysis.outlines, "hotspot_id")
+    change_result, _ = change(area_code, months, crime_group, bandwidth=bandwidth,
+                              cell_size=cell_size, threshold_method=threshold_method,
+                              threshold_value=threshold_value, measure=measure)
+    persistence = (persistence_by_outline(change_result, analysis.outlines)
+                   if change_result is not None and len(analysis.outlines) else None)
+    return profile_hotspots(incidents, ids, lsoas=lsoa_table(), months=list(months),
+                            persistence=persistence,
+                            hotspot_ids=analysis.outlines["hotspot_id"].tolist())

@@ -12,6 +12,7 @@ from config import AppConfig
 from geodata.reference import IOD_DOMAINS
 from hotspots.pipeline import area_lsoas
 from ui import data, deck
+from ui.profile_view import render_profile, selected_hotspot
 from ui.widgets import Filters
 
 TABLE_COLUMNS = {"incidents": "Incidents", "weight": "Harm (CSS)",
@@ -236,7 +237,8 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     harm = filters.measure == "harm"
     map_column, table_column = st.columns([3, 2])
     with map_column:
-        st.pydeck_chart(chart, height=620, key=f"map_{area_code or 'humber'}")
+        event = st.pydeck_chart(chart, height=620, key=f"map_{area_code or 'humber'}",
+                                on_select="rerun", selection_mode="single-object")
         if focus is not None:
             st.caption(f"Outlined in amber: {focus['kind']} {focus['name']}.")
         st.html(deck.legend_html(layers=list(filters.layers),
@@ -262,6 +264,15 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                            f"{result.n_noise:,} of {n_incidents:,} incidents not in a cluster "
                            f"({result.n_unique_locations:,} distinct map points).")
             _ranked_table(clusters.table, "cluster_id", "Cluster")
+    if "hotspots" in filters.layers and len(analysis.outlines):
+        st.subheader("Hotspot profile")
+        profiles = data.hotspot_profiles(
+            area_code, filters.months, filters.crime_group, bandwidth=filters.bandwidth,
+            cell_size=filters.cell_size, threshold_method=filters.threshold_method,
+            threshold_value=filters.threshold_value, measure=filters.measure)
+        chosen = selected_hotspot(event, sorted(profiles), key=f"map_{area_code or 'humber'}")
+        if chosen is not None:
+            render_profile(profiles[chosen])
     attribution()
 
 

@@ -7,6 +7,7 @@ from ui import data
 from ui.map_view import freshness_caption, render_map_section
 from ui.summary_view import csp_cards, trend_chart
 from ui.places import find_a_place
+from ui.tasking_view import tasking_pack
 from ui.widgets import map_filters, ward_filter
 
 
@@ -38,3 +39,5 @@ def render(area_code: str) -> None:
         f" in {data.wards().set_index('ward_code').loc[ward, 'ward_name']} ward"
     st.subheader(f"{filters.crime_group}: hotspots and clusters{ward_name}")
     render_map_section(map_area, filters, config, focus=focus)
+    st.subheader("Tasking pack")
+    tasking_pack(area_code, filters, key=area.slug)

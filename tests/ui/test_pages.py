@@ -136,6 +136,27 @@ def test_ward_filter_limits_the_map_to_the_ward(run_csp):
     ward_lsoas = load_lsoa_table().query("ward_code == 'E05011537'")
     boundaries = next(l for l in spec["layers"] if l["id"] == "lsoa_boundaries")
     assert len(boundaries["data"]) == len(ward_lsoas)
-    assert "ward" in at.subheader[-1].value
+    assert any("in Newington & Gipsyville ward" in h.value for h in at.subheader)
     wards = next(l for l in spec["layers"] if l["id"] == "wards")
     assert all("ward (" in r["tooltip"] for r in wards["data"])
+
+
+def test_hotspot_profile_follows_the_pick_and_the_url(run_csp):
+    at = run_csp("E06000012")
+    assert at.selectbox(key="map_E06000012_hotspot").value == 1
+    at.selectbox(key="map_E06000012_hotspot").set_value(2).run()
+    assert not at.exception
+    assert at.query_params["hotspot"] == ["2"] or at.query_params["hotspot"] == "2"
+    labels = [m.label for m in at.metric]
+    assert {"Incidents", "Harm (CSS)", "Persistence"} <= set(labels)
+    ranked = at.dataframe[0].value  # the ranked hotspot table beside the map
+    shown = next(m for m in at.metric if m.label == "Incidents" and m.value)
+    assert int(shown.value.replace(",", "")) == int(ranked.loc[ranked["Hotspot"] == 2,
+                                                               "Incidents"].iloc[0])
+
+
+def test_tasking_pack_button_offers_three_downloads(run_csp):
+    at = run_csp("E06000013")
+    at.button(key="north-lincolnshire_pack").click().run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 3
