@@ -3,6 +3,8 @@
 
 PYTHON ?= python3
 PORT ?= 8501
+# Loopback only: the dashboard has no accounts yet (see ui/access.py).
+ADDRESS ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -21,7 +23,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest

@@ -10,9 +10,11 @@ import functools
 import streamlit as st
 
 from config import get_config
+from ui.access import require_local_mode
 from views import csp
 
 st.set_page_config(page_title="Humber violence hotspots", layout="wide")
+require_local_mode()
 
 config = get_config()
 overview = st.Page("views/overview.py", title=f"{config.region.name} overview",

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from streamlit import config as streamlit_config
+
+# The app refuses to serve beyond loopback (ui/access.py). In-process AppTests read this
+# option from .streamlit/config.toml only when pytest starts in the repo root: set it here.
+streamlit_config.set_option("server.address", "127.0.0.1")
 
 
 @pytest.fixture(scope="session", autouse=True)

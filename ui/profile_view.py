@@ -44,7 +44,8 @@ def render_profile(profile: HotspotProfile) -> None:
         st.markdown("**Crime mix**")
         st.dataframe(profile.crime_mix.rename(columns={
             "crime_type": "Crime type", "incidents": "Incidents", "share_pct": "Share (%)"}),
-            hide_index=True)
+            hide_index=True,
+            column_config={"Share (%)": st.column_config.NumberColumn(format="%.1f")})
         st.markdown("**Month by month**")
         st.bar_chart(profile.monthly.set_index("month")["incidents"], x_label="Month",
                      y_label="Incidents", height=180)
