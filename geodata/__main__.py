@@ -13,6 +13,7 @@ the files were processed (even with rejected rows) and 2 when a file could not b
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 
 from geodata.errors import DataValidationError
@@ -66,6 +67,11 @@ def _ingest(args: argparse.Namespace) -> int:
         print(f"rejected rows written to {report.rejects_path}")
     print(f"store {store.directory} is at version {report.version} "
           f"({store.row_count()} incidents)")
+    from auth.audit import AuditLog  # the audit log lives beside the store
+
+    AuditLog(store.directory / "audit.jsonl").record(
+        "ingest", user=args.user or getpass.getuser(), what=f"command line: {report.summary()}",
+        rows=report.rows_read)
     return 2 if report.unreadable else 0
 
 

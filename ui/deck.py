@@ -170,11 +170,13 @@ def _format_number(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str) -> list[str]:
+def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str,
+                  threshold: int | None = None) -> list[str]:
     """Build the escaped tooltip HTML of each LSOA row.
 
     `lsoas` needs ``lsoa21nm``, ``lsoa21cd``, ``imd_decile``, ``<domain>_decile``,
-    ``incidents`` and ``rate_per_1000``.
+    ``incidents`` and ``rate_per_1000``. With a disclosure `threshold`, smaller counts read
+    ``"<threshold>"`` and their rates are withheld.
     """
     decile_column = f"{domain.lower()}_decile"
     tips = []
@@ -183,8 +185,12 @@ def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str) -> lis
                  f"IMD 2025 decile: {_escape(row.imd_decile)} (1 = most deprived)"]
         if domain != "IMD":
             lines.append(f"{_escape(domain_label)} decile: {_escape(getattr(row, decile_column))}")
-        lines.append(f"Incidents: {int(row.incidents):,}")
-        lines.append(f"Rate per 1,000 residents: {_format_number(row.rate_per_1000)}")
+        if threshold is not None and row.incidents < threshold:
+            lines.append(f"Incidents: &lt;{threshold}")
+            lines.append("Rate per 1,000 residents: withheld (few incidents)")
+        else:
+            lines.append(f"Incidents: {int(row.incidents):,}")
+            lines.append(f"Rate per 1,000 residents: {_format_number(row.rate_per_1000)}")
         tips.append("<br/>".join(lines))
     return tips
 

@@ -11,6 +11,7 @@ import streamlit as st
 
 from geodata.ingest import IngestReport, ingest_files
 from ui import data
+from ui.access import record_export
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -58,4 +59,5 @@ def render_report(report: IngestReport) -> None:
         st.download_button("Download the rejected rows (CSV)",
                            report.rejected.to_csv(index=False).encode("utf-8"),
                            file_name="rejected-rows.csv", mime="text/csv",
-                           key="download_rejects")
+                           key="download_rejects", on_click=record_export,
+                           args=("rejected rows of an ingest", len(report.rejected)))

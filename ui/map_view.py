@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
 import numpy as np
@@ -10,7 +11,9 @@ import streamlit as st
 
 from config import AppConfig
 from geodata.reference import IOD_DOMAINS
+from hotspots.disclosure import drop_small_areas
 from hotspots.pipeline import area_lsoas
+from ui.access import disclosure_threshold, viewer
 from ui import data, deck
 from ui.profile_view import render_profile, selected_hotspot
 from ui.widgets import Filters
@@ -52,8 +55,10 @@ def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
     lsoas = deck.polygon_records(area_lsoas(data.lsoa_table(), area_code), ["lsoa21cd"])
     rates = data.lsoa_rates(area_code, filters.months, filters.crime_group).set_index("lsoa21cd")
     domain = filters.imd_domain
+    threshold = disclosure_threshold() if viewer().aggregate_only else None
     tips = dict(zip(rates.index, deck.lsoa_tooltips(rates.reset_index(), domain=domain,
-                                                     domain_label=IOD_DOMAINS[domain])))
+                                                     domain_label=IOD_DOMAINS[domain],
+                                                     threshold=threshold)))
     deciles = rates[f"{domain.lower()}_decile"]
     for record in lsoas:
         code = record["lsoa21cd"]
@@ -91,6 +96,13 @@ def _point_records(area_code: str | None, filters: Filters) -> pd.DataFrame:
                                  incidents["month"])]
     return pd.DataFrame({"lon": incidents["lon"].round(6), "lat": incidents["lat"].round(6),
                          "tooltip": tips})
+
+
+def _drop_small(frame, threshold: int):
+    """Hotspots or clusters built from at least `threshold` incidents (disclosure control)."""
+    if frame is None or len(frame) == 0 or "incidents" not in frame:
+        return frame
+    return drop_small_areas(frame, threshold=threshold)
 
 
 def _predicted_coverage(filters: Filters) -> float:
@@ -184,6 +196,15 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     clusters = data.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
                              min_samples=filters.min_samples,
                              max_memory_mb=filters.max_memory_mb, measure=filters.measure)
+    aggregate_only = viewer().aggregate_only
+    if aggregate_only:  # partner / public: nothing drawn from fewer than N incidents
+        threshold = disclosure_threshold()
+        analysis = dataclasses.replace(
+            analysis, outlines=_drop_small(analysis.outlines, threshold),
+            table=_drop_small(analysis.table, threshold))
+        clusters = dataclasses.replace(
+            clusters, outlines=_drop_small(clusters.outlines, threshold),
+            table=_drop_small(clusters.table, threshold))
 
     layers = []
     if "choropleth" in filters.layers:
@@ -264,7 +285,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                            f"{result.n_noise:,} of {n_incidents:,} incidents not in a cluster "
                            f"({result.n_unique_locations:,} distinct map points).")
             _ranked_table(clusters.table, "cluster_id", "Cluster")
-    if "hotspots" in filters.layers and len(analysis.outlines):
+    if "hotspots" in filters.layers and len(analysis.outlines) and not aggregate_only:
         st.subheader("Hotspot profile")
         profiles = data.hotspot_profiles(
             area_code, filters.months, filters.crime_group, bandwidth=filters.bandwidth,

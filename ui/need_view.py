@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from config import AppConfig
+from hotspots.disclosure import suppress_table, suppressed_count
 from hotspots.need import BIVARIATE_PALETTE, DOMAIN_KEYS
 from ui import data, deck
+from ui.access import disclosure_threshold, record_export, viewer
 
 DOMAIN_LABELS = {"imd": "IMD", "income": "Income", "employment": "Employment",
                  "education": "Education", "health": "Health", "crime": "Crime",
@@ -32,13 +34,17 @@ def csp_cards(config: AppConfig, months: tuple[str, ...], crime_group: str,
     lsoas = data.lsoa_table()
     decile_one = lsoas[lsoas["imd_decile"] == 1].groupby("lad_code").size()
     rows = summary if only is None else summary[summary["lad_code"] == only]
+    threshold = disclosure_threshold() if viewer().aggregate_only else None
     for column, row in zip(st.columns(len(rows)), rows.itertuples(index=False)):
+        small = threshold is not None and row.incidents < threshold
         with column, st.container(border=True):
             st.markdown(f"**{row.CSP}**")
             st.metric("Residents (Census 2021)", f"{int(row.population):,}")
-            st.metric("Incidents", f"{int(row.incidents):,}")
-            st.metric("Rate per 1,000 residents", f"{row.rate_per_1000:,.2f}")
-            st.metric("Share of Humber total", f"{row.share_pct:.1f}%")
+            st.metric("Incidents", suppressed_count(row.incidents, threshold) if threshold
+                      else f"{int(row.incidents):,}")
+            st.metric("Rate per 1,000 residents",
+                      "withheld" if small else f"{row.rate_per_1000:,.2f}")
+            st.metric("Share of Humber total", "withheld" if small else f"{row.share_pct:.1f}%")
             st.metric("LSOAs in IMD decile 1", f"{int(decile_one.get(row.lad_code, 0)):,}")
 
 
@@ -60,7 +66,15 @@ def filtered(table: pd.DataFrame, *, key: str) -> pd.DataFrame:
 
 
 def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
-    """The sortable table and its CSV download."""
+    """The sortable table and its CSV download (both with disclosure control if needed)."""
+    if viewer().aggregate_only:
+        table = suppress_table(table, threshold=disclosure_threshold(),
+                               counts=["incidents", "incidents_before"],
+                               rates=["rate_per_1000", "rate_16_34_per_1000", "change",
+                                      "change_pct"])
+        before_small = table["incidents_before"].str.startswith("<")
+        table["change"] = table["change"].mask(before_small)
+        table["change_pct"] = table["change_pct"].mask(before_small)
     shown = table[list(COLUMNS)].rename(columns=COLUMNS)
     st.dataframe(shown, hide_index=True, height=420, column_config={
         "Rate per 1,000": st.column_config.NumberColumn(format="%.2f"),
@@ -68,7 +82,8 @@ def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
         "IMD score": st.column_config.NumberColumn(format="%.1f"),
         "Change (%)": st.column_config.NumberColumn(format="%.0f%%")})
     st.download_button("Download this table (CSV)", shown.to_csv(index=False).encode("utf-8"),
-                       file_name=file_name, mime="text/csv", key="need_download")
+                       file_name=file_name, mime="text/csv", key="need_download",
+                       on_click=record_export, args=(f"need table {file_name}", len(shown)))
 
 
 def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig) -> None:
@@ -76,15 +91,19 @@ def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig)
     lsoas = data.lsoa_table()
     lsoas = lsoas[lsoas["lsoa21cd"].isin(table["lsoa21cd"])]
     by_code = table.set_index("lsoa21cd")
+    threshold = disclosure_threshold() if viewer().aggregate_only else None
     records = deck.polygon_records(lsoas, ["lsoa21cd"])
     for record in records:
         row = by_code.loc[record["lsoa21cd"]]
         record["fill"] = [*BIVARIATE_PALETTE[int(row.rate_tercile) - 1]
                           [int(row.imd_tercile) - 1], 230]
-        rate = "n/a" if pd.isna(row.rate_per_1000) else f"{row.rate_per_1000:,.2f}"
-        record["tooltip"] = (f"<b>{html.escape(str(row.lsoa21nm))}</b><br/>Incidents: "
-                             f"{int(row.incidents):,}; rate per 1,000: {rate}<br/>IMD decile "
-                             f"{int(row.imd_decile)}, score {row.imd_score:.1f}")
+        if threshold is not None and row.incidents < threshold:
+            counts = f"Incidents: &lt;{threshold}; rate withheld"
+        else:
+            rate = "n/a" if pd.isna(row.rate_per_1000) else f"{row.rate_per_1000:,.2f}"
+            counts = f"Incidents: {int(row.incidents):,}; rate per 1,000: {rate}"
+        record["tooltip"] = (f"<b>{html.escape(str(row.lsoa21nm))}</b><br/>{counts}<br/>"
+                             f"IMD decile {int(row.imd_decile)}, score {row.imd_score:.1f}")
     layer = deck.choropleth_layer(records)
     layer.opacity = 0.85
     lads = data.lad_boundaries()
@@ -119,6 +138,8 @@ def scatter(table: pd.DataFrame) -> None:
     """Rate against IMD score, one point per LSOA, named on hover."""
     frame = table[["lsoa21nm", "ward_name", "rate_per_1000", "imd_score", "imd_decile",
                    "incidents", "in_hotspot"]].dropna(subset=["rate_per_1000"])
+    if viewer().aggregate_only:  # no point for an LSOA with fewer than N incidents
+        frame = frame[frame["incidents"] >= disclosure_threshold()]
     chart = alt.Chart(frame).mark_circle(size=45, opacity=0.7).encode(
         x=alt.X("imd_score:Q", title="IMD 2025 score (higher = more deprived)"),
         y=alt.Y("rate_per_1000:Q", title="Incidents per 1,000 residents"),

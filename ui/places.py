@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import data
+from ui.access import viewer
 
 KIND_LABELS = {"ward": "Ward", "LSOA": "LSOA", "street": "Street"}
 
@@ -18,6 +19,8 @@ def find_a_place(*, key: str, lad_code: str | None) -> dict | None:
     if not text.strip():
         return None
     matches = data.find_places(text, lad_code=lad_code)
+    if not viewer().sees_points:  # streets are finer than LSOAs: not for partner or public
+        matches = matches[matches["kind"] != "street"]
     if matches.empty:
         st.sidebar.caption("No ward, LSOA or street matches that.")
         return None

@@ -9,6 +9,7 @@ import streamlit as st
 
 from reports.tasking_pack import TaskingPackError, build_tasking_pack
 from ui import data
+from ui.access import record_export
 from ui.widgets import Filters
 
 FILES = (("pdf", "tasking_pack.pdf", "application/pdf"),
@@ -41,4 +42,6 @@ def tasking_pack(area_code: str, filters: Filters, *, key: str) -> None:
         st.caption(f"Tasking pack for {st.session_state[f'{key}_pack_label']}:")
         for column, (name, file_name, mime) in zip(st.columns(len(FILES)), FILES):
             column.download_button(f"Download {file_name}", files[name], file_name=file_name,
-                                   mime=mime, key=f"{key}_download_{name}")
+                                   mime=mime, key=f"{key}_download_{name}",
+                                   on_click=record_export,
+                                   args=(f"tasking pack {file_name} ({area_code})", 0))

@@ -12,6 +12,7 @@ import streamlit as st
 
 from config import AppConfig, Setting
 from geodata.reference import IOD_DOMAINS
+from ui.access import viewer
 from ui.deck import DEFAULT_LAYERS, LAYERS
 
 
@@ -115,9 +116,11 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
         key=f"{key}_measure",
         help="Count incidents, or weight each by the harm of its crime type (ONS Crime "
              "Severity Score, see config/harm_weights.toml) in densities and rankings.")
-    layer_names = list(LAYERS)
+    # Incident points only for roles that may see them (not partner or public).
+    layer_names = [k for k in LAYERS if k != "points" or viewer().sees_points]
     requested = st.query_params.get("layers")
-    initial = [k for k in (requested.split(",") if requested else DEFAULT_LAYERS) if k in LAYERS]
+    initial = [k for k in (requested.split(",") if requested else DEFAULT_LAYERS)
+               if k in layer_names]
     with sidebar.expander("Map layers", expanded=True):
         layers = st.multiselect("Layers shown", layer_names, default=initial,
                                 format_func=LAYERS.get, key=f"{key}_layers",

@@ -4,6 +4,7 @@ import streamlit as st
 
 from config import get_config
 from ui import data
+from ui.access import audit, viewer
 from ui.map_view import freshness_caption, render_map_section
 from ui.summary_view import csp_cards, trend_chart
 from ui.places import find_a_place
@@ -15,6 +16,11 @@ def render(area_code: str) -> None:
     """Render the page of the CSP with LAD code `area_code` (from ``config/areas.toml``)."""
     config = get_config()
     area = config.area(area_code)
+    current = viewer()
+    if area_code not in current.area_codes(config.area_codes) or current.role == "public":
+        audit().record("access_denied", user=current.name, role=current.label, what=area_code)
+        st.error("You do not have access to this area.")
+        st.stop()
     st.title(area.name)
     freshness_caption()
     ward = ward_filter(data.wards()[data.wards()["lad_code"] == area_code], key=area.slug)
@@ -39,5 +45,6 @@ def render(area_code: str) -> None:
         f" in {data.wards().set_index('ward_code').loc[ward, 'ward_name']} ward"
     st.subheader(f"{filters.crime_group}: hotspots and clusters{ward_name}")
     render_map_section(map_area, filters, config, focus=focus)
-    st.subheader("Tasking pack")
-    tasking_pack(area_code, filters, key=area.slug)
+    if current.sees_points:  # the pack lists streets: not for aggregate-only roles
+        st.subheader("Tasking pack")
+        tasking_pack(area_code, filters, key=area.slug)

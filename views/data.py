@@ -2,10 +2,14 @@
 
 import getpass
 
+import pandas as pd
 import streamlit as st
+
+from auth.roles import LOCAL_ANALYST
 
 from geodata.sources import load_sources
 from ui import data
+from ui.access import audit, viewer
 from ui.ingest_view import ingest_uploads, render_report
 from ui.map_view import freshness_caption
 
@@ -28,9 +32,13 @@ with st.form("ingest_form", clear_on_submit=True):
 if submitted and not uploads:
     st.warning("Choose one or more files first.")
 elif submitted:
+    current = viewer()
+    user = getpass.getuser() if current is LOCAL_ANALYST else current.name
     with st.spinner("Validating and storing…"):
-        st.session_state["last_ingest"] = ingest_uploads(uploads, source=source,
-                                                         user=getpass.getuser())
+        report = ingest_uploads(uploads, source=source, user=user)
+    st.session_state["last_ingest"] = report
+    audit().record("ingest", user=user, role=current.label, rows=report.rows_read,
+                   what=f"{len(report.files)} file(s) from the Data page: {report.summary()}")
 if "last_ingest" in st.session_state:
     st.subheader("Last ingest")
     render_report(st.session_state["last_ingest"])
@@ -38,3 +46,8 @@ if "last_ingest" in st.session_state:
 st.subheader("Past ingests")
 ingests = data.store().ingests()
 st.dataframe(ingests.drop(columns=["sha256", "ingest_id"]), hide_index=True)
+
+st.subheader("Audit log")
+st.caption("Logins, failed logins, ingests and exports: who, when, what and how many rows. "
+           "Append-only; it never holds incident data.")
+st.dataframe(pd.DataFrame(audit().read()).iloc[::-1], hide_index=True)

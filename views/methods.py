@@ -6,6 +6,7 @@ from config import get_config
 from hotspots.evaluation import DEFAULT_EVAL_CELL_SIZE, default_method
 from ui import data, methods_view
 from ui.evaluation_data import evaluation_table
+from ui.access import allowed_areas
 from ui.map_view import freshness_caption
 
 config = get_config()
@@ -19,7 +20,7 @@ names = {None: f"{config.region.name} (all four CSPs)"} | {a.code: a.short_name
                                                            for a in config.areas}
 months = data.available_months()
 sidebar = st.sidebar
-area = sidebar.selectbox("Area", list(names), format_func=names.get, key="methods_area")
+area = sidebar.selectbox("Area", allowed_areas(), format_func=names.get, key="methods_area")
 groups = [g.name for g in config.crime_groups]
 group = sidebar.selectbox("Crime-type group", groups, key="methods_group",
                           index=groups.index(config.default_crime_group))

@@ -4,15 +4,15 @@ import streamlit as st
 
 from config import get_config
 from ui import data, need_view
+from ui.access import allowed_areas
 from ui.map_view import attribution, freshness_caption
 from ui.widgets import period_filters
 
 config = get_config()
 st.title("Need: violence, deprivation and population")
 freshness_caption()
-areas = [None, *config.area_codes]
 names = {None: f"{config.region.name} (all CSPs)", **{a.code: a.name for a in config.areas}}
-area = st.sidebar.selectbox("Area", areas, format_func=names.get, key="need_area")
+area = st.sidebar.selectbox("Area", allowed_areas(), format_func=names.get, key="need_area")
 months, group = period_filters(config, data.available_months(), key="need")
 if not months:
     st.stop()
