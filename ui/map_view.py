@@ -6,6 +6,7 @@ import dataclasses
 import html
 
 import numpy as np
+import shapely
 import pandas as pd
 import streamlit as st
 
@@ -98,11 +99,20 @@ def _point_records(area_code: str | None, filters: Filters) -> pd.DataFrame:
                          "tooltip": tips})
 
 
+#: Outline vertices shown to aggregate-only roles are snapped to this BNG grid (metres), so
+#: that no vertex can sit on an incident's map point.
+GENERALISE_M = 50.0
+
+
 def _drop_small(frame, threshold: int):
-    """Hotspots or clusters built from at least `threshold` incidents (disclosure control)."""
+    """Disclosure control for outlines and their tables: only areas built from at least
+    `threshold` incidents, with outlines generalised to a :data:`GENERALISE_M` grid."""
     if frame is None or len(frame) == 0 or "incidents" not in frame:
         return frame
-    return drop_small_areas(frame, threshold=threshold)
+    kept = drop_small_areas(frame, threshold=threshold)
+    if hasattr(kept, "geometry") and "geometry" in kept:
+        kept = kept.set_geometry(shapely.set_precision(kept.geometry.values, GENERALISE_M))
+    return kept
 
 
 def _predicted_coverage(filters: Filters) -> float:

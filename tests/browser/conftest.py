@@ -43,17 +43,16 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def app_url(chromium_path) -> str:
-    """Serve the dashboard on a free loopback port for the whole session."""
+def _serve(log_name: str, environment: dict | None = None):
+    """Start the dashboard on a free loopback port; yield its URL, then stop it."""
     port = _free_port()
-    log = open(ARTIFACTS.joinpath("streamlit-server.log") if ARTIFACTS.mkdir(exist_ok=True)
-               is None else os.devnull, "w")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / log_name, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -66,11 +65,17 @@ def app_url(chromium_path) -> str:
     else:
         process.terminate()
         pytest.fail(f"The dashboard did not start on {url} within 90 s; see "
-                    f"{ARTIFACTS / 'streamlit-server.log'}.")
+                    f"{ARTIFACTS / log_name}.")
     yield url
     process.terminate()
     process.wait(timeout=20)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium_path) -> str:
+    """Serve the dashboard (single-analyst mode) for the whole session."""
+    yield from _serve("streamlit-server.log")
 
 
 @pytest.fixture(scope="session")
