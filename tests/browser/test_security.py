@@ -137,6 +137,7 @@ def test_location_text_with_html_is_rendered_inert(browser, accounts):
         _visit(page, "Hull")
         page.get_by_role("textbox", name="Find a place").fill("onerror")
         page.keyboard.press("Enter")
+        page.get_by_text(ATTACK).first.wait_for(timeout=120_000)  # the match, as text
         _settle(page)
         canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
         box = canvas.bounding_box()
