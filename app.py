@@ -1,4 +1,4 @@
-"""Router of the Humber hotspot dashboard: one overview page and one page per CSP.
+"""Router of the Humber hotspot dashboard: sign-in, then the pages the viewer's role allows.
 
 Pages live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder beside the
 entrypoint as a legacy multipage app until ``st.navigation`` first runs, so after a restart a
