@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from config import get_config
 from geodata.ingest import IngestReport, ingest_files
 from ui import data
 from ui.access import record_export
@@ -22,8 +23,30 @@ def _safe_name(name: str, index: int) -> str:
     return base[:120]
 
 
+class UploadTooLarge(ValueError):
+    """An uploaded file has more rows than the ``upload_max_rows`` setting allows."""
+
+
+def check_upload_rows(uploads) -> None:
+    """Refuse files with more lines than ``upload_max_rows``, naming the file and the limit."""
+    limit = int(get_config().setting("upload_max_rows").default)
+    for upload in uploads:
+        rows = upload.getvalue().count(b"\n") - 1
+        if upload.name.lower().endswith(".csv") and rows > limit:
+            raise UploadTooLarge(
+                f"{_safe_name(upload.name, 0)}: {rows:,} rows, more than the {limit:,} an "
+                f"upload may have; split it, or ingest it with `python -m geodata ingest`.")
+
+
 def ingest_uploads(uploads, *, source: str, user: str) -> IngestReport:
-    """Write the uploaded files to a private temporary folder and ingest them."""
+    """Write the uploaded files to a private temporary folder and ingest them.
+
+    Raises
+    ------
+    UploadTooLarge
+        If a CSV has more rows than the ``upload_max_rows`` setting.
+    """
+    check_upload_rows(uploads)
     with tempfile.TemporaryDirectory(prefix="humber-upload-") as folder:
         paths = []
         for index, upload in enumerate(uploads):

@@ -10,7 +10,7 @@ from auth.roles import LOCAL_ANALYST
 from geodata.sources import load_sources
 from ui import data
 from ui.access import audit, viewer
-from ui.ingest_view import ingest_uploads, render_report
+from ui.ingest_view import UploadTooLarge, ingest_uploads, render_report
 from ui.map_view import freshness_caption
 
 st.title("Data")
@@ -34,11 +34,16 @@ if submitted and not uploads:
 elif submitted:
     current = viewer()
     user = getpass.getuser() if current is LOCAL_ANALYST else current.name
-    with st.spinner("Validating and storing…"):
-        report = ingest_uploads(uploads, source=source, user=user)
-    st.session_state["last_ingest"] = report
-    audit().record("ingest", user=user, role=current.label, rows=report.rows_read,
-                   what=f"{len(report.files)} file(s) from the Data page: {report.summary()}")
+    try:
+        with st.spinner("Validating and storing…"):
+            report = ingest_uploads(uploads, source=source, user=user)
+    except UploadTooLarge as error:
+        st.error(str(error))
+    else:
+        st.session_state["last_ingest"] = report
+        audit().record("ingest", user=user, role=current.label, rows=report.rows_read,
+                       what=f"{len(report.files)} file(s) from the Data page: "
+                            f"{report.summary()}")
 if "last_ingest" in st.session_state:
     st.subheader("Last ingest")
     render_report(st.session_state["last_ingest"])

@@ -84,3 +84,19 @@ def test_a_newly_ingested_month_appears_without_a_restart(tmp_path, monkeypatch)
         assert "Data to 2024-04" in at.caption[0].value
     finally:
         data.store.clear()
+
+
+def test_uploads_with_too_many_rows_are_refused_with_the_limit():
+    import pytest
+
+    from ui.ingest_view import UploadTooLarge, check_upload_rows
+
+    class Upload:
+        name = "../big <b>.csv"
+
+        def getvalue(self):
+            return b"header\n" + b"row\n" * 2_000_001
+
+    with pytest.raises(UploadTooLarge, match=r"^big_b_\.csv: 2,000,001 rows, more than the "
+                                             r"2,000,000 an upload may have"):
+        check_upload_rows([Upload()])
