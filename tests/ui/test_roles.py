@@ -109,3 +109,25 @@ def test_partner_sees_aggregates_only(users_file):
     assert not any(s.value == "Tasking pack" for s in at.subheader)
     assert all("withheld" in t or "Rate per 1,000 residents: " in t for t in tips)
     json.dumps(spec)  # serialisable, as sent
+
+
+def test_public_sees_the_humber_as_a_whole_only(users_file):
+    at = _log_in("pub")
+    assert not at.exception
+    assert at.title[0].value == "Humber overview"
+    at.switch_page("views/need.py").run()
+    assert at.selectbox(key="need_area").options == ["Humber (all CSPs)"]
+    table = at.dataframe[0].value
+    assert (table["Incidents"].astype(str).str.startswith("<")).any()  # "<5" in the table
+    assert table["Rate per 1,000"].isna().sum() >= (table["Incidents"] == "<5").sum()
+
+
+def test_admin_has_the_data_page_and_the_audit_log(users_file):
+    at = _log_in("adm")
+    assert not at.exception
+    at.switch_page("views/data.py").run()
+    assert not at.exception
+    assert any(h.value == "Audit log" for h in at.subheader)
+    audit_rows = at.dataframe[-1].value
+    assert {"event", "user"} <= set(audit_rows.columns)
+    assert "login" in set(audit_rows["event"])
