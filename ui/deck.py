@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 from dataclasses import dataclass
 
@@ -36,7 +37,8 @@ LAYERS: dict[str, str] = {
     "points": "Incident points (small selections only)",
 }
 #: The deprivation choropleth is one click away: under the density surface it muddies both.
-DEFAULT_LAYERS = ("density", "hotspots", "clusters", "lsoa_boundaries")
+#: "predicted" is the back-tested default method (see docs/methods.md).
+DEFAULT_LAYERS = ("density", "hotspots", "predicted", "clusters", "lsoa_boundaries")
 
 #: Deciles 1 (most deprived) to 10 (least deprived): dark purple to pale, colour-blind safe.
 DECILE_COLOURS: list[list[int]] = [
@@ -262,6 +264,14 @@ def points_layer(points: pd.DataFrame) -> pdk.Layer:
                      pickable=True)
 
 
+class CompactDeck(pdk.Deck):
+    """A deck whose JSON has no indentation: pydeck indents by two spaces, which puts every
+    polygon coordinate on its own line and roughly triples what reaches the browser."""
+
+    def to_json(self) -> str:  # noqa: D102 - see the class docstring
+        return json.dumps(json.loads(super().to_json()), separators=(",", ":"))
+
+
 def build_deck(layers: list[pdk.Layer], view: pdk.ViewState, *, basemap_style: str) -> pdk.Deck:
     """Assemble the deck; ``basemap_style == "none"`` draws no tiles at all."""
     if basemap_style.strip().lower() == "none":
@@ -270,7 +280,7 @@ def build_deck(layers: list[pdk.Layer], view: pdk.ViewState, *, basemap_style: s
         basemap = {"map_provider": None}
     else:
         basemap = {"map_provider": "carto", "map_style": basemap_style}
-    return pdk.Deck(layers=layers, initial_view_state=view, **basemap,
+    return CompactDeck(layers=layers, initial_view_state=view, **basemap,
                     tooltip={"html": "{tooltip}",
                              "style": {"backgroundColor": "white", "color": "#222",
                                        "fontSize": "12px", "border": "1px solid #999"}})
