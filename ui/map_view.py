@@ -183,6 +183,18 @@ def _ward_records(area_code: str | None) -> list[dict]:
     return records
 
 
+def focus_bounds(place: dict) -> tuple[float, float, float, float]:
+    """BNG bounds around a found place, padded so its surroundings show."""
+    xmin, ymin, xmax, ymax = place["geometry"].bounds
+    pad = max(250.0, 0.25 * max(xmax - xmin, ymax - ymin))
+    return (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+
+
+def focus_records(place: dict) -> list[dict]:
+    """The found place's outline as PolygonLayer records."""
+    return _focus_records(place)
+
+
 def _focus_records(place: dict) -> list[dict]:
     import geopandas as gpd
 
@@ -259,10 +271,8 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
 
     bounds = tuple(area_lsoas(data.lsoa_table(), area_code).total_bounds)
     if focus is not None:
-        layers.append(deck.focus_layer(_focus_records(focus)))
-        xmin, ymin, xmax, ymax = focus["geometry"].bounds
-        pad = max(250.0, 0.25 * max(xmax - xmin, ymax - ymin))
-        bounds = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+        layers.append(deck.focus_layer(focus_records(focus)))
+        bounds = focus_bounds(focus)
     chart = deck.build_deck(layers, deck.view_for_bounds(bounds),
                             basemap_style=str(config.setting("basemap_style").default))
     harm = filters.measure == "harm"

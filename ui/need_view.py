@@ -13,6 +13,7 @@ from hotspots.disclosure import suppress_table, suppressed_count
 from hotspots.need import BIVARIATE_PALETTE, DOMAIN_KEYS
 from ui import data, deck
 from ui.access import disclosure_threshold, record_export, viewer
+from ui.map_view import focus_bounds, focus_records
 
 DOMAIN_LABELS = {"imd": "IMD", "income": "Income", "employment": "Employment",
                  "education": "Education", "health": "Health", "crime": "Crime",
@@ -86,8 +87,12 @@ def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
                        on_click=record_export, args=(f"need table {file_name}", len(shown)))
 
 
-def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig) -> None:
-    """LSOAs coloured by rate tercile × IMD tercile, with a 3 × 3 legend."""
+def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig, *,
+                  focus: dict | None = None) -> None:
+    """LSOAs coloured by rate tercile × IMD tercile, with a 3 × 3 legend.
+
+    `focus` (from "find a place") zooms the map there and outlines it.
+    """
     lsoas = data.lsoa_table()
     lsoas = lsoas[lsoas["lsoa21cd"].isin(table["lsoa21cd"])]
     by_code = table.set_index("lsoa21cd")
@@ -109,12 +114,15 @@ def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig)
     lads = data.lad_boundaries()
     if area_code is not None:
         lads = lads[lads["lad_code"] == area_code]
-    chart = deck.build_deck(
-        [layer, deck.boundary_layer(deck.polygon_records(lads, ["lad_code"]),
-                                    layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
-                                    width_px=2.0)],
-        deck.view_for_bounds(tuple(lsoas.total_bounds)),
-        basemap_style=str(config.setting("basemap_style").default))
+    layers = [layer, deck.boundary_layer(deck.polygon_records(lads, ["lad_code"]),
+                                         layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
+                                         width_px=2.0)]
+    bounds = tuple(lsoas.total_bounds)
+    if focus is not None:
+        layers.append(deck.focus_layer(focus_records(focus)))
+        bounds = focus_bounds(focus)
+    chart = deck.build_deck(layers, deck.view_for_bounds(bounds),
+                            basemap_style=str(config.setting("basemap_style").default))
     st.pydeck_chart(chart, height=520, key="need_map")
     st.html(legend_html())
 

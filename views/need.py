@@ -6,6 +6,7 @@ from config import get_config
 from ui import data, need_view
 from ui.access import allowed_areas
 from ui.map_view import attribution, freshness_caption
+from ui.places import find_a_place
 from ui.widgets import period_filters
 
 config = get_config()
@@ -13,6 +14,7 @@ st.title("Need: violence, deprivation and population")
 freshness_caption()
 names = {None: f"{config.region.name} (all CSPs)", **{a.code: a.name for a in config.areas}}
 area = st.sidebar.selectbox("Area", allowed_areas(), format_func=names.get, key="need_area")
+focus = find_a_place(key="need", lad_code=area)
 months, group = period_filters(config, data.available_months(), key="need")
 if not months:
     st.stop()
@@ -38,7 +40,7 @@ need_view.lsoa_table(shown, file_name=f"need-{area or 'humber'}-{months[0]}-{mon
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Violence rate × deprivation")
-    need_view.bivariate_map(table, area, config)
+    need_view.bivariate_map(table, area, config, focus=focus)
 with right:
     st.subheader("Rate against deprivation")
     need_view.scatter(table)

@@ -76,3 +76,12 @@ def test_filters_and_bivariate_colours(need_page):
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     fills = {tuple(r["fill"][:3]) for r in spec["layers"][0]["data"]}
     assert len(fills) == 9  # every cell of the 3 x 3 palette is used across the Humber
+
+
+def test_find_a_place_zooms_the_need_map(need_page):
+    at = need_page
+    at.text_input(key="need_find").set_value("E01012756").run()
+    assert not at.exception
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert "focus" in [layer["id"] for layer in spec["layers"]]
+    assert spec["initialViewState"]["zoom"] > 12
