@@ -113,12 +113,21 @@ class ClusterResult:
 
 
 def _unique_locations(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unique (x, y) rows, the inverse mapping and the multiplicities."""
+    """Unique (x, y) rows in order of first occurrence, the inverse mapping and counts.
+
+    First-occurrence order makes DBSCAN on the unique locations discover clusters in the same
+    order as DBSCAN on every incident (co-located incidents share their core status), so a
+    border incident reachable from two clusters joins the same one in both: identical labels.
+    """
     xy = np.column_stack([x, y])
     if xy.shape[0] == 0:
         return xy, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    uniq, inverse, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
-    return uniq, inverse.reshape(-1), counts
+    uniq, first, inverse, counts = np.unique(xy, axis=0, return_index=True,
+                                             return_inverse=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return uniq[order], rank[inverse.reshape(-1)], counts[order]
 
 
 def auto_min_samples(n: int) -> int:
@@ -356,8 +365,8 @@ def dbscan_incidents(
     ClusterResult
         Labels per incident (-1 noise, clusters ranked by size) and the
         parameters used.  The clustering equals ``DBSCAN(eps,
-        min_samples).fit(xy)`` on all incidents up to renumbering (border
-        points reachable from two clusters may go to either, as in DBSCAN).
+        min_samples).fit(xy)`` on all incidents up to renumbering, border
+        points reachable from two clusters included (see ``_unique_locations``).
 
     Raises
     ------
