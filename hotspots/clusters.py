@@ -314,10 +314,30 @@ def estimate_dbscan_memory_mb(n_pairs: int) -> float:
     return n_pairs * BYTES_PER_NEIGHBOUR_PAIR / 2**20
 
 
+#: Above this many unique locations, pair counts for the eps search are estimated from a
+#: random sample of locations (exact counting at a large eps takes tens of seconds).
+SAMPLE_ABOVE = 20_000
+SAMPLE_SIZE = 5_000
+
+
+def _sampled_pairs(uniq: np.ndarray, eps: float, tree: KDTree) -> float:
+    """Estimated neighbour pairs: mean neighbours of a seeded sample × unique locations."""
+    rng = np.random.default_rng(0)
+    sample = uniq[rng.choice(uniq.shape[0], size=SAMPLE_SIZE, replace=False)]
+    return float(tree.query_radius(sample, r=eps, count_only=True).mean() * uniq.shape[0])
+
+
 def _suggest_eps(uniq: np.ndarray, tree: KDTree, eps: float, max_memory_mb: float) -> float | None:
-    """Largest eps (found by halving then bisection) whose prediction fits."""
-    def fits(e: float) -> bool:
-        return estimate_dbscan_memory_mb(_count_pairs(uniq, e, tree)) <= max_memory_mb
+    """Largest eps (found by halving then bisection) whose prediction fits.
+
+    For many locations the search uses sampled estimates with a 10% margin, and only the
+    final suggestion is checked with an exact count.
+    """
+    sampled = uniq.shape[0] > SAMPLE_ABOVE
+
+    def fits(e: float, exact: bool = not sampled) -> bool:
+        pairs = _count_pairs(uniq, e, tree) if exact else 1.1 * _sampled_pairs(uniq, e, tree)
+        return estimate_dbscan_memory_mb(int(pairs)) <= max_memory_mb
 
     if estimate_dbscan_memory_mb(uniq.shape[0]) > max_memory_mb:
         return None  # even eps -> 0 (self pairs only) does not fit
@@ -334,7 +354,10 @@ def _suggest_eps(uniq: np.ndarray, tree: KDTree, eps: float, max_memory_mb: floa
             hi = mid
     # Round down to a readable value (whole metres when possible).
     nice = math.floor(lo) if lo >= 2 else math.floor(lo * 100) / 100
-    return float(nice) if nice > 0 and fits(nice) else float(lo)
+    chosen = float(nice) if nice > 0 and fits(nice) else float(lo)
+    while sampled and not fits(chosen, exact=True) and chosen > 1e-3:
+        chosen = math.floor(chosen * 0.9 * 100) / 100  # the estimate was optimistic
+    return chosen
 
 
 def dbscan_incidents(
@@ -395,7 +418,11 @@ def dbscan_incidents(
 
     uniq, inverse, counts = _unique_locations(xa, ya)
     tree = KDTree(uniq)
-    n_pairs = _count_pairs(uniq, eps, tree)
+    if uniq.shape[0] > SAMPLE_ABOVE and estimate_dbscan_memory_mb(
+            int(_sampled_pairs(uniq, eps, tree))) > 2 * max_memory_mb:
+        n_pairs = int(_sampled_pairs(uniq, eps, tree))  # far over budget: no exact count
+    else:
+        n_pairs = _count_pairs(uniq, eps, tree)
     predicted = estimate_dbscan_memory_mb(n_pairs)
     if predicted > max_memory_mb:
         suggestion = _suggest_eps(uniq, tree, eps, max_memory_mb)

@@ -399,3 +399,17 @@ def test_core_partition_matches_plain_dbscan_property(cells, eps, min_samples):
     if result.n_clusters:
         sizes = np.bincount(result.labels[result.labels >= 0])
         assert np.all(np.diff(sizes) <= 0)
+
+
+def test_sampled_estimates_for_many_locations_still_suggest_an_eps_that_fits():
+    # 30,000 unique locations in a 1 km square: above SAMPLE_ABOVE, so the eps search uses
+    # sampled pair counts; the suggestion is then checked exactly.
+    rng = np.random.default_rng(7)
+    x = 508_000 + rng.random(30_000) * 1_000
+    y = 429_000 + rng.random(30_000) * 1_000
+    with pytest.raises(ClusterMemoryError) as refused:
+        dbscan_incidents(x, y, eps=200.0, min_samples=50, max_memory_mb=20.0)
+    suggested = refused.value.suggested_eps
+    assert suggested is not None and 0 < suggested < 200
+    assert estimate_dbscan_memory_mb(estimate_neighbour_pairs(x, y, eps=suggested)) <= 20.0
+    assert refused.value.predicted_mb > 20.0
