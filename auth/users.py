@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Iterable
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from auth.roles import Viewer, parse_role
 from config import get_config

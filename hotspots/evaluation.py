@@ -52,7 +52,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage
 
 from hotspots._validation import as_coordinates, as_weights, check_float, check_option
 from hotspots.clusters import ClusterMemoryError, dbscan_incidents

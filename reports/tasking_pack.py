@@ -52,7 +52,7 @@ from hotspots.profile import (HotspotProfile, change_cells_by_outline, hotspot_p
 from hotspots.summary import assign_to_polygons
 from reports import static_map
 from reports.pdf import (ACCENT, INK, MUTED, PLAIN_TEXT_RC, draw_table, fmt_float, fmt_int,
-                         new_page, plain, truncate, wrap)
+                         new_page, plain, wrap)
 
 __all__ = ["ATTRIBUTION", "TaskingPack", "TaskingPackError", "build_tasking_pack", "main"]
 
