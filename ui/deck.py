@@ -237,12 +237,13 @@ def boundary_layer(records: list[dict], *, layer_id: str, colour: list[int], wid
 
 
 def outline_layer(records: list[dict], *, layer_id: str, colour: list[int],
-                  pickable: bool = True) -> pdk.Layer:
+                  pickable: bool = True, width_px: float = 2.5,
+                  fill_alpha: int = 40) -> pdk.Layer:
     """Hotspot or cluster outlines: a bold line and a light fill, pickable for tooltips."""
     return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
-                     filled=True, get_fill_color=[*colour, 40], stroked=True,
+                     filled=True, get_fill_color=[*colour, fill_alpha], stroked=True,
                      get_line_color=[*colour, 255], line_width_units=pdk.types.String("pixels"),
-                     get_line_width=2.5, pickable=pickable, auto_highlight=pickable)
+                     get_line_width=width_px, pickable=pickable, auto_highlight=pickable)
 
 
 def image_layer(image: DensityImage, *, layer_id: str = "density",

@@ -159,7 +159,7 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
                                coverage=coverage)
         layers.append(deck.outline_layer(deck.polygon_records(cells.outlines, ["cells"]),
                                          layer_id="predicted", colour=deck.PREDICTED_COLOUR,
-                                         pickable=False))
+                                         pickable=False, width_px=1.0, fill_alpha=25))
         legend["predicted_label"] = (f"the {coverage:g}% of {cells.cell_size:g} m cells "
                                      f"ranked highest by {cells.label}")
     return layers, legend, notes
