@@ -20,6 +20,7 @@ import streamlit as st
 from auth.audit import AuditLog, default_audit_path
 from auth.ratelimit import LoginLimiter
 from auth.roles import LOCAL_ANALYST, Viewer
+from auth.sessions import COOKIE_NAME, SessionSigner, load_secret
 from auth.users import UserStore, users_file_path
 from config import get_config
 
@@ -67,6 +68,34 @@ def _limiter() -> LoginLimiter:
     return LoginLimiter.from_config()
 
 
+@st.cache_resource
+def _signer() -> SessionSigner:
+    """Signs the sign-in cookie; the secret lives beside the incident store."""
+    from geodata.ingest import default_store_dir
+
+    return SessionSigner(load_secret(default_store_dir() / ".session_secret"))
+
+
+def _write_cookie(value: str, max_age: int) -> None:
+    """Set (or, with max_age 0, clear) the sign-in cookie from the browser side."""
+    import streamlit.components.v1 as components
+
+    components.html(
+        "<script>const secure = parent.location.protocol === 'https:' ? '; Secure' : '';"
+        f"parent.document.cookie = '{COOKIE_NAME}={value}; path=/; SameSite=Strict; "
+        f"max-age={max_age}' + secure;</script>", height=0)
+
+
+def _resume(users: UserStore) -> Viewer | None:
+    """The viewer of a valid sign-in cookie whose user still exists, else None."""
+    name = _signer().verify(st.context.cookies.get(COOKIE_NAME))
+    viewer = users.role_of(name) if name else None
+    if viewer is not None:
+        audit().record("login", user=viewer.name, role=viewer.label,
+                       what="resumed from a signed session cookie")
+    return viewer
+
+
 def audit() -> AuditLog:
     """The append-only audit log (next to the incident store)."""
     return AuditLog(default_audit_path())
@@ -104,12 +133,16 @@ def _login_form(users: UserStore) -> None:
     limiter.success(name)
     audit().record("login", user=viewer.name, role=viewer.label)
     st.session_state[VIEWER_KEY] = viewer
+    st.session_state["_new_session_token"] = _signer().issue(viewer.name)
     st.rerun()
 
 
 def current_viewer() -> Viewer:
     """The signed-in viewer; renders the sign-in step and stops the run until there is one."""
     if VIEWER_KEY in st.session_state:
+        token = st.session_state.pop("_new_session_token", None)
+        if token:
+            _write_cookie(token, int(_signer().ttl_seconds))
         return st.session_state[VIEWER_KEY]
     path = users_file_path()
     if _oidc_configured():
@@ -127,7 +160,12 @@ def current_viewer() -> Viewer:
         st.session_state[VIEWER_KEY] = viewer
         return viewer
     if path is not None:
-        _login_form(UserStore(path))
+        users = UserStore(path)
+        resumed = _resume(users)
+        if resumed is not None:
+            st.session_state[VIEWER_KEY] = resumed
+            return resumed
+        _login_form(users)
     require_local_mode()
     return LOCAL_ANALYST
 
@@ -156,7 +194,9 @@ def logout_button(current: Viewer) -> None:
         st.session_state.pop(VIEWER_KEY, None)
         if _oidc_configured():
             st.logout()
-        st.rerun()
+        _write_cookie("", 0)  # cleared in the browser before any later run can resume it
+        st.success("Signed out. Reload the page to sign in again.")
+        st.stop()
 
 
 def record_export(what: str, rows: int) -> None:

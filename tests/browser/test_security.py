@@ -149,3 +149,19 @@ def test_location_text_with_html_is_rendered_inert(browser, accounts):
         assert page.get_by_text(ATTACK).count() >= 1  # shown as text
     finally:
         page.close()
+
+
+def test_sign_in_survives_a_reload_and_sign_out_ends_it(browser, accounts):
+    url, _ = accounts
+    page, _, _ = _log_in(browser, url, "ana")
+    try:
+        _settle(page)
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_text("Signed in as ana").wait_for(timeout=120_000)  # resumed
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_text("Signed out.").wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_role("button", name="Log in").wait_for(timeout=120_000)
+    finally:
+        page.close()
