@@ -32,6 +32,7 @@ LAYERS: dict[str, str] = {
     "predicted": "Predicted hotspot cells (back-tested default method)",
     "change": "Change since the previous period",
     "clusters": "DBSCAN cluster outlines",
+    "gi_star": "Gi* hot and cold spots (LSOAs, FDR-corrected)",
     "lsoa_boundaries": "LSOA boundaries",
     "wards": "Ward boundaries (2024)",
     "points": "Incident points (small selections only)",
@@ -60,6 +61,11 @@ CHANGE_COLOURS: dict[int, list[int]] = {
     5: [146, 197, 222, 170],   # ceased
 }
 PREDICTED_COLOUR = [94, 60, 153]
+#: Gi* classes (hotspots.getis_ord) and their colours; "not significant" is not drawn.
+GI_COLOURS: dict[str, list[int]] = {
+    "hot 99%": [178, 24, 43, 200], "hot 95%": [239, 138, 98, 190],
+    "hot 90%": [253, 219, 199, 180], "cold 90%": [209, 229, 240, 180],
+    "cold 95%": [103, 169, 207, 190], "cold 99%": [33, 102, 172, 200]}
 HOTSPOT_COLOUR = [215, 25, 28]
 WARD_COLOUR = [27, 120, 55]
 FOCUS_COLOUR = [255, 191, 0]
@@ -220,9 +226,9 @@ def view_for_bounds(bounds: tuple[float, float, float, float], *,
                          bearing=0)
 
 
-def choropleth_layer(records: list[dict]) -> pdk.Layer:
-    """LSOAs filled by deprivation decile, with tooltips."""
-    return pdk.Layer("PolygonLayer", id="choropleth", data=records, get_polygon="polygon",
+def choropleth_layer(records: list[dict], *, layer_id: str = "choropleth") -> pdk.Layer:
+    """LSOAs filled by their ``fill`` colour (deprivation decile, Gi* class), with tooltips."""
+    return pdk.Layer("PolygonLayer", id=layer_id, data=records, get_polygon="polygon",
                      get_fill_color="fill", filled=True, stroked=False, opacity=0.55,
                      pickable=True, auto_highlight=True)
 
@@ -334,6 +340,12 @@ def legend_html(*, layers: list[str], domain_label: str, density: DensityImage |
             f'background:rgba({c[0]},{c[1]},{c[2]},{c[3] / 255:.2f})"></span> {names[k]}'
             for k, c in CHANGE_COLOURS.items())
         parts.append(f"<div><b>Change</b> ({_escape(change_label)}): {swatches}</div>")
+    if "gi_star" in layers:
+        swatches = " ".join(
+            f'<span style="display:inline-block;width:12px;height:12px;'
+            f'background:rgba({c[0]},{c[1]},{c[2]},{c[3] / 255:.2f})"></span> {name}'
+            for name, c in GI_COLOURS.items())
+        parts.append(f"<div><b>Gi* (LSOAs, 9,999 permutations, FDR)</b>: {swatches}</div>")
     if "clusters" in layers:
         parts.append(_line_legend(CLUSTER_COLOUR, f"<b>DBSCAN cluster</b> (numbered by "
                                                   f"{_escape(rank_label)})"))

@@ -153,6 +153,8 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
             image = deck.category_image(change.classes, change.grid.bounds, deck.CHANGE_COLOURS)
             layers.append(deck.image_layer(image, layer_id="change", opacity=0.9))
             legend["change_label"] = (f"{_span(filters.months)} against {_span(before)}")
+    if "gi_star" in filters.layers and n_incidents:
+        layers.append(deck.choropleth_layer(_gi_records(area_code, filters), layer_id="gi_star"))
     if "predicted" in filters.layers:
         coverage = _predicted_coverage(filters)
         cells = data.predicted(area_code, filters.months, filters.crime_group,
@@ -163,6 +165,20 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
         legend["predicted_label"] = (f"the {coverage:g}% of {cells.cell_size:g} m cells "
                                      f"ranked highest by {cells.label}")
     return layers, legend, notes
+
+
+def _gi_records(area_code: str | None, filters: Filters) -> list[dict]:
+    """Significant Gi* LSOAs, coloured by class, with an escaped tooltip."""
+    gi = data.gi_star(area_code, filters.months, filters.crime_group, measure=filters.measure)
+    significant = gi[gi["gi_class"] != "not significant"]
+    records = deck.polygon_records(significant, ["lsoa21nm", "gi_class", "z", "p_fdr"])
+    for record in records:
+        record["fill"] = deck.GI_COLOURS[record["gi_class"]]
+        record["tooltip"] = (f"<b>{html.escape(str(record.pop('lsoa21nm')))}</b><br/>"
+                             f"Gi*: {html.escape(record.pop('gi_class'))} "
+                             f"(z = {record.pop('z'):.2f}, FDR-adjusted p = "
+                             f"{record.pop('p_fdr'):.3f})")
+    return records
 
 
 def _span(months) -> str:
@@ -232,7 +248,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     if "choropleth" in filters.layers:
         layers.append(deck.choropleth_layer(_lsoa_records(area_code, filters)))
     extra, legend, notes = _analysis_layers(area_code, filters, n_incidents, analysis)
-    layers += [layer for layer in extra if layer.id in ("density", "risk", "change")]
+    layers += [layer for layer in extra if layer.id in ("density", "risk", "change", "gi_star")]
     if "lsoa_boundaries" in filters.layers:
         records = (_lsoa_records(area_code, filters) if "choropleth" not in filters.layers
                    else [{"polygon": r["polygon"]} for r in layers[0].data])

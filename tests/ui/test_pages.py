@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -160,3 +162,14 @@ def test_tasking_pack_button_offers_three_downloads(run_csp):
     at.button(key="north-lincolnshire_pack").click().run()
     assert not at.exception
     assert len(at.get("download_button")) == 3
+
+
+def test_gi_star_layer_shows_significant_lsoas_only(run_csp):
+    at = run_csp("E06000010")
+    at.multiselect(key="hull_layers").set_value(["gi_star"]).run()
+    assert not at.exception
+    spec, _ = deck_spec(at)
+    gi = next(layer for layer in spec["layers"] if layer["id"] == "gi_star")
+    assert 0 < len(gi["data"]) < 168  # some LSOAs, not all
+    assert all(re.search(r"Gi\*: (hot|cold) (99|95|90)%", r["tooltip"]) for r in gi["data"])
+    assert "Gi* (LSOAs, 9,999 permutations, FDR)" in at.get("html")[0].proto.body
