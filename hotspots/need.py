@@ -47,7 +47,8 @@ def terciles(values) -> np.ndarray:
 
 def lsoa_need_table(lsoas: pd.DataFrame, incidents: pd.DataFrame,
                     previous: pd.DataFrame | None, *,
-                    hotspot_lsoas: Iterable[str] = ()) -> pd.DataFrame:
+                    hotspot_lsoas: Iterable[str] = (),
+                    harm: str | None = None) -> pd.DataFrame:
     """One row per LSOA with incidents, rates, IoD2025 deciles, hotspot flag and change.
 
     Parameters
@@ -62,6 +63,9 @@ def lsoa_need_table(lsoas: pd.DataFrame, incidents: pd.DataFrame,
         Incidents of the previous equal period, or None when there is none.
     hotspot_lsoas : iterable of str
         LSOAs with at least one incident inside a current hotspot outline.
+    harm : str, optional
+        Column of per-incident harm weights: adds ``harm`` and ``harm_per_1000`` and ranks
+        the LSOAs by harm per 1,000 residents instead of incidents per 1,000.
 
     Returns
     -------
@@ -100,4 +104,11 @@ def lsoa_need_table(lsoas: pd.DataFrame, incidents: pd.DataFrame,
         table["change_pct"] = np.nan
     table["rate_tercile"] = terciles(table["rate_per_1000"].fillna(0))
     table["imd_tercile"] = terciles(table["imd_score"])
-    return table.sort_values("rate_per_1000", ascending=False, ignore_index=True)
+    rank_by = "rate_per_1000"
+    if harm is not None:
+        weighted = area_rates(incidents, table[["lsoa21cd", "population"]], key="lsoa21cd",
+                              weight=harm)
+        table["harm"] = weighted["incidents"].to_numpy()
+        table["harm_per_1000"] = weighted["rate_per_1000"].to_numpy()
+        rank_by = "harm_per_1000"
+    return table.sort_values(rank_by, ascending=False, ignore_index=True)

@@ -354,15 +354,15 @@ def _backtested_bandwidth(area_code, crime_group, version) -> float | None:
 
 def need_table(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
                bandwidth: float, cell_size: float, threshold_method: str,
-               threshold_value: float) -> pd.DataFrame:
-    """Per-LSOA need: incidents, rates, deprivation, current-hotspot flag and change."""
+               threshold_value: float, measure: str = "count") -> pd.DataFrame:
+    """Per-LSOA need: incidents (or harm), rates, deprivation, hotspot flag and change."""
     return _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-                       threshold_value, store_version())
+                       threshold_value, measure, store_version())
 
 
 @st.cache_data(show_spinner="Building the need table…", max_entries=16)
 def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-                threshold_value, version) -> pd.DataFrame:
+                threshold_value, measure, version) -> pd.DataFrame:
     incidents = selected_incidents(area_code, months, crime_group)
     before_months = pipeline.previous_period(months, available_months())
     previous = selected_incidents(area_code, before_months, crime_group) if before_months \
@@ -373,7 +373,8 @@ def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_
     inside = assign_to_polygons(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
                                 analysis.outlines, "hotspot_id") >= 0
     table = lsoa_need_table(pipeline.area_lsoas(lsoa_table(), area_code), incidents, previous,
-                            hotspot_lsoas=set(incidents.loc[inside, "lsoa21cd"]))
+                            hotspot_lsoas=set(incidents.loc[inside, "lsoa21cd"]),
+                            harm=_weight(measure))
     table.attrs["previous_months"] = before_months
     return table
 

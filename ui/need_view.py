@@ -76,7 +76,14 @@ def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
         before_small = table["incidents_before"].str.startswith("<")
         table["change"] = table["change"].mask(before_small)
         table["change_pct"] = table["change_pct"].mask(before_small)
-    shown = table[list(COLUMNS)].rename(columns=COLUMNS)
+    columns = dict(COLUMNS)
+    if "harm" in table:  # ranked by harm: show it beside the counts
+        columns = {**{k: v for k, v in COLUMNS.items() if k in ("lsoa21cd", "lsoa21nm",
+                                                                "ward_name")},
+                   "harm": "Harm (CSS)", "harm_per_1000": "Harm per 1,000",
+                   **{k: v for k, v in COLUMNS.items() if k not in ("lsoa21cd", "lsoa21nm",
+                                                                    "ward_name")}}
+    shown = table[list(columns)].rename(columns=columns)
     st.dataframe(shown, hide_index=True, height=420, column_config={
         "Rate per 1,000": st.column_config.NumberColumn(format="%.2f"),
         "Rate per 1,000 aged 16–34": st.column_config.NumberColumn(format="%.2f"),

@@ -4,7 +4,7 @@ import streamlit as st
 
 from config import get_config
 from ui import data, need_view
-from ui.access import allowed_areas
+from ui.access import allowed_areas, viewer
 from ui.map_view import attribution, freshness_caption
 from ui.places import find_a_place
 from ui.widgets import period_filters
@@ -19,12 +19,18 @@ months, group = period_filters(config, data.available_months(), key="need")
 if not months:
     st.stop()
 
+measure = "count"
+if not viewer().aggregate_only:  # harm sums are not disclosure-controlled: counts only there
+    measure = st.sidebar.radio("Rank LSOAs by", ["count", "harm"], horizontal=True,
+                               key="need_measure",
+                               format_func={"count": "Incidents per 1,000",
+                                            "harm": "Harm per 1,000 (CSS)"}.get)
 need_view.csp_cards(config, months, group, only=area)
 table = data.need_table(
     area, months, group, bandwidth=data.default_bandwidth(area, group),
     cell_size=float(config.setting("kde_cell_size").default),
     threshold_method=str(config.setting("hotspot_threshold_method").default),
-    threshold_value=float(config.setting("hotspot_top_percent").default))
+    threshold_value=float(config.setting("hotspot_top_percent").default), measure=measure)
 previous = table.attrs.get("previous_months") or ()
 st.caption(
     f"{group}, {months[0]} to {months[-1]}. Rates are per 1,000 Census 2021 residents over the "

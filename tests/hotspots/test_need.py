@@ -53,3 +53,12 @@ def test_missing_columns_are_named():
 
 def test_palette_is_three_by_three_rgb():
     assert np.array(BIVARIATE_PALETTE).shape == (3, 3, 3)
+
+
+def test_harm_ranks_by_harm_per_1000():
+    now = pd.DataFrame({"lsoa21cd": ["A", "B", "B"], "harm": [10.0, 400.0, 100.0]})
+    table = lsoa_need_table(_lsoas(), now, None, harm="harm")
+    # A: 10 harm / 1,000 residents = 10 per 1,000; B: 500 / 2,000 = 250 per 1,000.
+    assert table["lsoa21cd"].tolist()[:2] == ["B", "A"]
+    assert table.set_index("lsoa21cd").loc["B", ["harm", "harm_per_1000"]].tolist() == [
+        500.0, 250.0]

@@ -85,3 +85,13 @@ def test_find_a_place_zooms_the_need_map(need_page):
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     assert "focus" in [layer["id"] for layer in spec["layers"]]
     assert spec["initialViewState"]["zoom"] > 12
+
+
+def test_need_table_can_rank_by_harm(need_page):
+    at = need_page
+    at.radio(key="need_measure").set_value("harm").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert {"Harm (CSS)", "Harm per 1,000"} <= set(table.columns)
+    ranked = table["Harm per 1,000"].dropna()
+    assert ranked.is_monotonic_decreasing
