@@ -209,3 +209,24 @@ def check_bounds(bounds: Any, name: str, func: str) -> tuple[float, float, float
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmin > xmax or ymin > ymax:
         raise ValueError(msg.format(repr((xmin, ymin, xmax, ymax))))
     return xmin, ymin, xmax, ymax
+
+
+def as_id_array(values, n: int, *, msg: str) -> np.ndarray:
+    """Per-incident ids (array or numeric Series, one per incident) as float64.
+
+    `msg` starts every error message (it names the parameter and what is expected); NaN is
+    kept for the caller to interpret.
+    """
+    if isinstance(values, pd.Series):
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            raise TypeError(f"{msg} Got a pandas Series of dtype {dtype} instead.")
+        arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        arr = np.asarray(values)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{msg} Got an array of dtype {arr.dtype} instead.")
+        arr = arr.astype(np.float64)
+    if arr.ndim != 1 or arr.size != n:
+        raise ValueError(f"{msg} Got shape {arr.shape} instead.")
+    return arr

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.places import street_name as _street_name
-from hotspots._validation import check_int
+from hotspots._validation import as_id_array, check_int
 from hotspots.change import CHANGE_CLASSES, HotspotChange
 from hotspots.summary import assign_to_polygons
 
@@ -118,17 +118,7 @@ def _check_months(months, func: str) -> list[str]:
 def _check_ids(ids, n: int, func: str) -> np.ndarray:
     msg = (f"The 'ids' parameter of {func} must be a 1-D array of integer hotspot ids with one "
            f"value per incident ({n}), -1 for none.")
-    if isinstance(ids, pd.Series):
-        if not pd.api.types.is_numeric_dtype(ids.dtype) or pd.api.types.is_bool_dtype(ids.dtype):
-            raise TypeError(f"{msg} Got a pandas Series of dtype {ids.dtype} instead.")
-        arr = ids.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        arr = np.asarray(ids)
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"{msg} Got an array of dtype {arr.dtype} instead.")
-        arr = arr.astype(np.float64)
-    if arr.ndim != 1 or arr.size != n:
-        raise ValueError(f"{msg} Got shape {arr.shape} instead.")
+    arr = as_id_array(ids, n, msg=msg)
     arr = np.where(np.isfinite(arr), arr, -1.0)
     if not np.all(arr == np.round(arr)):
         raise ValueError(f"{msg} Got fractional values.")

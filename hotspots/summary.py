@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots._validation import as_coordinates, as_weights, check_int
+from hotspots._validation import as_coordinates, as_id_array, as_weights, check_int
 
 __all__ = ["SUMMARY_COLUMNS", "assign_to_polygons", "summarise_areas"]
 
@@ -93,23 +93,9 @@ def assign_to_polygons(x, y, polygons_gdf: gpd.GeoDataFrame, id_column: str) -> 
 
 def _area_ids(area_ids, n: int, func: str) -> np.ndarray:
     """Per-incident ids as float64 (NaN and -1 mean "no area")."""
-    msg = (
+    return as_id_array(area_ids, n, msg=(
         f"The 'area_ids' parameter of {func} must be a 1-D array of numeric ids with one "
-        f"value per incident ({n})."
-    )
-    if isinstance(area_ids, pd.Series):
-        dtype = area_ids.dtype
-        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
-            raise TypeError(f"{msg} Got a pandas Series of dtype {area_ids.dtype} instead.")
-        arr = area_ids.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        arr = np.asarray(area_ids)
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"{msg} Got an array of dtype {arr.dtype} instead.")
-        arr = arr.astype(np.float64)
-    if arr.ndim != 1 or arr.size != n:
-        raise ValueError(f"{msg} Got shape {arr.shape} instead.")
-    return arr
+        f"value per incident ({n})."))
 
 
 def _require_columns(df, name: str, columns: tuple[str, ...], func: str) -> None:

@@ -208,10 +208,6 @@ def focus_bounds(place: dict) -> tuple[float, float, float, float]:
 
 def focus_records(place: dict) -> list[dict]:
     """The found place's outline as PolygonLayer records."""
-    return _focus_records(place)
-
-
-def _focus_records(place: dict) -> list[dict]:
     import geopandas as gpd
 
     frame = gpd.GeoDataFrame({"name": [place["name"]]}, geometry=[place["geometry"]],
