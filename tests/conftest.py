@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 from streamlit import config as streamlit_config
+
+# CI explores the same examples every run (a red CI then means a regression, not a new random
+# find); local runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # The app refuses to serve beyond loopback (ui/access.py). In-process AppTests read this
 # option from .streamlit/config.toml only when pytest starts in the repo root: set it here.
