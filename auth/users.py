@@ -9,11 +9,18 @@ Passwords are never stored, printed or logged.
 Command line::
 
     python -m auth.users add NAME --role ROLE [--file PATH]   # password on standard input
+    python -m auth.users passwd NAME [--file PATH]            # new password on standard input
+    python -m auth.users role NAME --role ROLE [--file PATH]
     python -m auth.users remove NAME [--file PATH]
     python -m auth.users list [--file PATH]
 
-Without ``--file`` the file is ``HUMBER_USERS_FILE``, else the ``users_file`` setting.
-Exit status 0 on success, 2 with a message on standard error otherwise.
+A password is read from standard input: asked twice (not echoed) on a terminal, else the
+first line. Without ``--file`` the file is ``HUMBER_USERS_FILE``, else the ``users_file``
+setting. Exit status 0 on success, 2 with a message on standard error otherwise.
+
+:func:`user_fingerprint` (and :meth:`UserStore.fingerprint`) digests a user's password hash
+and role: it changes when the password or role changes, or the user is removed and added
+again, so a session that keeps it from the sign-in can end itself then.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import contextlib
 import fcntl
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -41,7 +49,7 @@ from config import get_config
 USERS_FILE_ENV = "HUMBER_USERS_FILE"
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
-_NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")  # used with fullmatch: no trailing newline
 _REPO_ROOT = Path(__file__).resolve().parent.parent  # == geodata.paths.REPO_ROOT
 
 
@@ -76,10 +84,62 @@ def validate_name(name: str) -> str:
     """
     if not isinstance(name, str):
         raise TypeError(f"The user name must be a str. Got {type(name).__name__} instead.")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValueError(f"The user name must be 1-64 characters of letters, digits, '.', '_', "
                          f"'@' and '-' (an e-mail address works). Got {name!r} instead.")
     return name
+
+
+def is_valid_name(text: object) -> bool:
+    """True if `text` is a valid user name; never raises (for the login form).
+
+    Parameters
+    ----------
+    text : object
+        Anything; only a str of 1-64 letters, digits, ``.``, ``_``, ``@`` and ``-`` is valid.
+
+    Returns
+    -------
+    bool
+        Whether :func:`validate_name` would accept `text`.
+    """
+    return isinstance(text, str) and _NAME.fullmatch(text) is not None
+
+
+def user_fingerprint(record: dict) -> str:
+    """A SHA-256 hex digest of a user record's password hash and role.
+
+    A session keeps it from the sign-in and ends when it changes: a new password (a new
+    argon2 salt, so even the same password) or a new role changes it, and so does removing
+    the user and adding them again.
+
+    Parameters
+    ----------
+    record : dict
+        A user record of the accounts file, ``{"role": "...", "hash": "$argon2id$..."}``.
+
+    Returns
+    -------
+    str
+        64 lowercase hexadecimal digits.
+
+    Raises
+    ------
+    TypeError
+        If `record` is not a dict.
+    ValueError
+        If its ``"hash"`` or ``"role"`` is missing or not a str.
+    """
+    if not isinstance(record, dict):
+        raise TypeError(f"The user record must be a dict with 'role' and 'hash'. Got "
+                        f"{type(record).__name__} instead.")
+    for key in ("hash", "role"):
+        if not isinstance(record.get(key), str):
+            raise ValueError(f"The user record must have a str {key!r}. Got "
+                             f"{record.get(key)!r} instead.")
+    # JSON keeps the two fields apart unambiguously; "v1" leaves room for a new scheme.
+    payload = json.dumps(["v1", record["hash"], record["role"]], ensure_ascii=True)
+    return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
 
 def validate_password(password: str) -> str:
@@ -164,10 +224,84 @@ class UserStore:
             users = self._load()
             existing = _find(users, name)
             if existing is not None:
-                raise ValueError(f"User {existing!r} already exists in {self.path}; remove it "
-                                 f"first to change its role or password.")
+                raise ValueError(_exists_message(existing, self.path))
             users[name] = {"role": label, "hash": password_hash}
             self._save(users)
+
+    def set_password(self, name: str, password: str) -> None:
+        """Give the user `name` (case-insensitive) a new password.
+
+        Its sessions end (its :meth:`fingerprint` changes), even for the same password.
+
+        Parameters
+        ----------
+        name : str
+            An existing user.
+        password : str
+            At least 10 characters. Only its argon2id hash is stored.
+
+        Raises
+        ------
+        TypeError
+            If `name` or `password` is not a str.
+        ValueError
+            For an invalid name or password, or no such user; the file is then unchanged.
+        """
+        validate_name(name)
+        validate_password(password)
+        password_hash = self._hasher.hash(password)
+        with self._locked():
+            users = self._load()
+            stored = self._existing(users, name)
+            users[stored]["hash"] = password_hash
+            self._save(users)
+
+    def set_role(self, name: str, role: str) -> None:
+        """Give the user `name` (case-insensitive) a new role.
+
+        Its sessions end (its :meth:`fingerprint` changes) unless the role is the same.
+
+        Parameters
+        ----------
+        name : str
+            An existing user.
+        role : str
+            ``"analyst"``, ``"admin"``, ``"partner"``, ``"public"`` or ``"csp:<LAD code>"``.
+
+        Raises
+        ------
+        TypeError
+            If `name` or `role` is not a str.
+        ValueError
+            For an invalid name or role, or no such user; the file is then unchanged.
+        """
+        validate_name(name)
+        role_name, code = parse_role(role, known_lad_codes=self._codes)
+        label = Viewer(name=name, role=role_name, lad_code=code).label
+        with self._locked():
+            users = self._load()
+            stored = self._existing(users, name)
+            users[stored]["role"] = label
+            self._save(users)
+
+    def fingerprint(self, name: str) -> str | None:
+        """The :func:`user_fingerprint` of user `name` (case-insensitive), or None.
+
+        Returns
+        -------
+        str or None
+            None for an unknown or invalid name (never raises for the name).
+
+        Raises
+        ------
+        ValueError
+            If the file is malformed, or the user's record lacks a str hash or role.
+        """
+        if not is_valid_name(name):
+            return None
+        users = self._load()
+        stored = _find(users, name)
+        return None if stored is None else user_fingerprint(users[stored])
 
     def remove(self, name: str) -> None:
         """Remove the user `name` (case-insensitive).
@@ -181,11 +315,7 @@ class UserStore:
             raise TypeError(f"The user name must be a str. Got {type(name).__name__} instead.")
         with self._locked():
             users = self._load()
-            existing = _find(users, name)
-            if existing is None:
-                raise ValueError(f"No user {name!r} in {self.path}. Users: "
-                                 f"{', '.join(sorted(users)) or 'none'}.")
-            del users[existing]
+            del users[self._existing(users, name)]
             self._save(users)
 
     def list(self) -> list[tuple[str, str]]:
@@ -208,7 +338,7 @@ class UserStore:
         if not isinstance(name, str) or not isinstance(password, str):
             return None
         users = self._load()
-        stored = _find(users, name) if _NAME.match(name) else None
+        stored = _find(users, name) if is_valid_name(name) else None
         if stored is None:
             with contextlib.suppress(VerificationError, InvalidHashError):
                 self._hasher.verify(self._dummy(), password)
@@ -228,13 +358,21 @@ class UserStore:
 
         Returns None for an unknown or invalid name, or an invalid stored role.
         """
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not is_valid_name(name):
             return None
         users = self._load()
         stored = _find(users, name)
         return None if stored is None else self._viewer(stored, users[stored])
 
     # -- private steps ------------------------------------------------------------------------
+
+    def _existing(self, users: dict[str, dict], name: str) -> str:
+        """The stored spelling of user `name`; ValueError listing the users if there is none."""
+        stored = _find(users, name)
+        if stored is None:
+            raise ValueError(f"No user {name!r} in {self.path}. Users: "
+                             f"{', '.join(sorted(users)) or 'none'}.")
+        return stored
 
     def _viewer(self, name: str, record: dict) -> Viewer | None:
         try:
@@ -312,6 +450,11 @@ class UserStore:
                 os.close(directory)
 
 
+def _exists_message(name: str, path: Path) -> str:
+    return (f"User {name!r} already exists in {path}; change its password with 'passwd' or "
+            f"its role with 'role'.")
+
+
 def _find(users: dict[str, dict], name: str) -> str | None:
     """The stored spelling of `name`, matched exactly, else case-insensitively."""
     if name in users:
@@ -355,6 +498,14 @@ def main(argv: list[str] | None = None, *, stdin=None) -> int:
     add.add_argument("name")
     add.add_argument("--role", required=True,
                      help="analyst, admin, partner, public or csp:<LAD code>")
+    passwd = commands.add_parser("passwd", parents=[common],
+                                 help="change a user's password; the new one is read from "
+                                      "standard input")
+    passwd.add_argument("name")
+    change_role = commands.add_parser("role", parents=[common], help="change a user's role")
+    change_role.add_argument("name")
+    change_role.add_argument("--role", required=True,
+                             help="analyst, admin, partner, public or csp:<LAD code>")
     remove = commands.add_parser("remove", parents=[common], help="remove a user")
     remove.add_argument("name")
     commands.add_parser("list", parents=[common], help="list users and their roles")
@@ -370,11 +521,22 @@ def main(argv: list[str] | None = None, *, stdin=None) -> int:
         if arguments.command == "add":
             validate_name(arguments.name)
             parse_role(arguments.role, known_lad_codes=store._codes)
-            if _find(store._load(), arguments.name) is not None:
-                raise ValueError(f"User {arguments.name!r} already exists in {path}; remove it "
-                                 f"first to change its role or password.")
+            existing = _find(store._load(), arguments.name)
+            if existing is not None:
+                raise ValueError(_exists_message(existing, path))
             store.add(arguments.name, role=arguments.role, password=_read_password(stdin))
             print(f"Added {arguments.name} ({store.role_of(arguments.name).label}) to {path}.")
+        elif arguments.command == "passwd":
+            validate_name(arguments.name)
+            stored = store._existing(store._load(), arguments.name)  # before asking
+            store.set_password(stored, _read_password(stdin))
+            print(f"Changed the password of {stored} in {path}.")
+        elif arguments.command == "role":
+            validate_name(arguments.name)
+            stored = store._existing(store._load(), arguments.name)
+            store.set_role(stored, arguments.role)
+            record = store._load()[stored]
+            print(f"Changed the role of {stored} to {record['role']} in {path}.")
         elif arguments.command == "remove":
             store.remove(arguments.name)
             print(f"Removed {arguments.name} from {path}.")

@@ -1,17 +1,22 @@
 """The local accounts file and its command line."""
 
+import io
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
 
+import auth.users
 from auth.roles import Viewer
-from auth.users import UserStore, users_file_path
+from auth.users import (UserStore, is_valid_name, user_fingerprint, users_file_path,
+                        validate_name)
 
 REPO = Path(__file__).resolve().parents[2]
 CODES = ("E06000010", "E06000011", "E06000012", "E06000013")
@@ -194,3 +199,238 @@ def test_cli_without_a_file_says_how_to_configure_one():
     result = run_cli("list")
     assert result.returncode == 2
     assert "HUMBER_USERS_FILE" in result.stderr and "--file" in result.stderr
+
+
+# -- changing passwords and roles, fingerprints, name checks ----------------------------------
+
+def test_set_password_replaces_the_hash(store):
+    store.add("Alice", role="analyst", password=PASSWORD)
+    store.add("bob", role="public", password=PASSWORD)
+    store.set_password("alice", "a brand new password")  # case-insensitive
+    assert store.verify("alice", PASSWORD) is None
+    assert store.verify("alice", "a brand new password") == Viewer(name="Alice", role="analyst")
+    assert store.verify("bob", PASSWORD) is not None  # others untouched
+    assert store.list() == [("Alice", "analyst"), ("bob", "public")]
+    assert "a brand new password" not in store.path.read_text()
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+
+
+def test_set_role_changes_only_the_role(store):
+    store.add("vpo", role="analyst", password=PASSWORD)
+    store.set_role("VPO", " CSP:e06000011 ")
+    assert store.list() == [("vpo", "csp:E06000011")]
+    assert store.verify("vpo", PASSWORD) == Viewer(name="vpo", role="csp", lad_code="E06000011")
+    store.set_role("vpo", "partner")
+    assert store.role_of("vpo") == Viewer(name="vpo", role="partner")
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda s: s.set_password("nobody", PASSWORD), ValueError, "No user 'nobody'.*Users: alice"),
+    (lambda s: s.set_password("alice", "short"), ValueError, "at least 10 characters. Got 5"),
+    (lambda s: s.set_password("alice", ""), ValueError, "password is empty"),
+    (lambda s: s.set_password("al ice", PASSWORD), ValueError, "user name must be 1-64"),
+    (lambda s: s.set_password("alice", None), TypeError, "password must be a str. Got NoneType"),
+    (lambda s: s.set_role("nobody", "admin"), ValueError, "No user 'nobody'"),
+    (lambda s: s.set_role("alice", "root"), ValueError, "Unknown role 'root'. Valid roles"),
+    (lambda s: s.set_role("alice", "csp:E09000001"), ValueError, "Unknown LAD code 'E09000001'"),
+    (lambda s: s.set_role("alice\n", "admin"), ValueError, "user name must be 1-64"),
+    (lambda s: s.set_role(7, "admin"), TypeError, "user name must be a str. Got int"),
+])
+def test_invalid_changes_are_refused_and_change_nothing(store, call, error, match):
+    store.add("alice", role="analyst", password=PASSWORD)
+    before = store.path.read_bytes()
+    with pytest.raises(error, match=match):
+        call(store)
+    assert store.path.read_bytes() == before
+
+
+def test_changes_are_atomic_under_concurrency(store):
+    store.add("alice", role="analyst", password=PASSWORD)
+    errors = []
+
+    def run(step):
+        try:
+            step()
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    steps = [lambda n=n: store.add(f"user{n}", role="public", password=PASSWORD) for n in range(8)]
+    steps += [lambda: store.set_role("alice", "admin"),
+              lambda: store.set_password("alice", "a brand new password")]
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(store.list()) == 9  # no change lost another's
+    assert store.verify("alice", "a brand new password") == Viewer(name="alice", role="admin")
+
+
+def test_the_fingerprint_changes_with_the_password_or_role(store):
+    store.add("alice", role="analyst", password=PASSWORD)
+    first = store.fingerprint("alice")
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    assert store.fingerprint("ALICE") == first
+    record = json.loads(store.path.read_text())["users"]["alice"]
+    assert user_fingerprint(record) == first
+    assert PASSWORD not in first and record["hash"] not in first
+
+    store.set_password("alice", PASSWORD)  # even the same password: a new salt
+    second = store.fingerprint("alice")
+    assert second != first
+    store.set_role("alice", "admin")
+    third = store.fingerprint("alice")
+    assert third not in (first, second)
+    store.set_role("alice", "admin")  # no change, same fingerprint
+    assert store.fingerprint("alice") == third
+
+    store.remove("alice")
+    assert store.fingerprint("alice") is None
+    store.add("alice", role="admin", password=PASSWORD)  # same name, role and password
+    assert store.fingerprint("alice") not in (None, first, second, third)
+
+
+def test_the_fingerprint_ignores_changes_to_other_users(store):
+    store.add("alice", role="analyst", password=PASSWORD)
+    before = store.fingerprint("alice")
+    store.add("bob", role="public", password=PASSWORD)
+    store.set_password("bob", "another long password")
+    store.set_role("bob", "partner")
+    store.remove("bob")
+    assert store.verify("alice", PASSWORD) is not None
+    assert store.fingerprint("alice") == before
+
+
+def test_the_fingerprint_of_unknown_or_invalid_names_is_none(store):
+    assert store.fingerprint("alice") is None  # no file yet
+    store.add("alice", role="analyst", password=PASSWORD)
+    for name in ["bob", "", "al ice", "alice\n", "a" * 65, None, 5]:
+        assert store.fingerprint(name) is None
+
+
+def test_user_fingerprint_depends_on_both_fields_and_checks_its_input():
+    record = {"role": "analyst", "hash": "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA"}
+    assert user_fingerprint(dict(record)) == user_fingerprint(record)
+    assert user_fingerprint({**record, "role": "admin"}) != user_fingerprint(record)
+    assert user_fingerprint({**record, "hash": record["hash"] + "x"}) != user_fingerprint(record)
+    # The fields cannot run into each other.
+    assert user_fingerprint({"role": "ab", "hash": "c"}) != user_fingerprint({"role": "a",
+                                                                              "hash": "bc"})
+    with pytest.raises(TypeError, match="must be a dict with 'role' and 'hash'. Got list"):
+        user_fingerprint([record])
+    with pytest.raises(ValueError, match="must have a str 'hash'. Got None"):
+        user_fingerprint({"role": "admin"})
+    with pytest.raises(ValueError, match="must have a str 'role'. Got 3"):
+        user_fingerprint({"role": 3, "hash": "x"})
+
+
+@pytest.mark.parametrize("text, valid", [
+    ("alice", True), ("hull.vpo@example.org", True), ("A-b_c.d", True), ("a" * 64, True),
+    ("", False), ("a" * 65, False), ("al ice", False), ("alice\n", False), ("ålice", False),
+    ("alice/..", False), (None, False), (5, False), (b"alice", False), (["alice"], False),
+])
+def test_is_valid_name_never_raises(text, valid):
+    assert is_valid_name(text) is valid
+    if isinstance(text, str) and not valid:
+        with pytest.raises(ValueError, match="user name must be 1-64"):
+            validate_name(text)
+
+
+# -- command line, in process -----------------------------------------------------------------
+
+class TerminalInput(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Run main() on a users file holding alice (analyst), with cheap argon2 parameters."""
+    monkeypatch.setattr(auth.users, "PasswordHasher", lambda: FAST)
+    path = tmp_path / "users.json"
+    UserStore(path, hasher=FAST).add("alice", role="analyst", password=PASSWORD)
+
+    def run(*arguments, stdin=""):
+        return auth.users.main([*arguments, "--file", str(path)],
+                               stdin=stdin if isinstance(stdin, io.StringIO)
+                               else io.StringIO(stdin))
+
+    run.path = path
+    return run
+
+
+def test_cli_passwd_reads_one_line_from_a_pipe(cli, capsys):
+    before = UserStore(cli.path).fingerprint("alice")
+    assert cli("passwd", "ALICE", stdin="a brand new password\nignored\n") == 0
+    out, err = capsys.readouterr()
+    assert out == f"Changed the password of alice in {cli.path}.\n" and err == ""
+    store = UserStore(cli.path, hasher=FAST)
+    assert store.verify("alice", "a brand new password") == Viewer(name="alice", role="analyst")
+    assert store.verify("alice", PASSWORD) is None
+    assert store.fingerprint("alice") != before
+
+
+def test_cli_passwd_asks_twice_on_a_terminal(cli, capsys, monkeypatch):
+    answers = iter(["a terminal password", "a terminal password"])
+    prompts = []
+    monkeypatch.setattr(auth.users.getpass, "getpass",
+                        lambda prompt: prompts.append(prompt) or next(answers))
+    assert cli("passwd", "alice", stdin=TerminalInput("not read\n")) == 0
+    assert prompts == ["Password: ", "Repeat the password: "]
+    assert UserStore(cli.path, hasher=FAST).verify("alice", "a terminal password") is not None
+    assert "a terminal password" not in capsys.readouterr().out
+
+    answers = iter(["one long password", "another password"])
+    before = cli.path.read_bytes()
+    assert cli("passwd", "alice", stdin=TerminalInput()) == 2
+    assert "error: The two passwords differ." in capsys.readouterr().err
+    assert cli.path.read_bytes() == before
+
+
+def test_cli_role(cli, capsys):
+    before = UserStore(cli.path).fingerprint("alice")
+    assert cli("role", "Alice", "--role", "csp:e06000012") == 0
+    out, err = capsys.readouterr()
+    assert out == f"Changed the role of alice to csp:E06000012 in {cli.path}.\n" and err == ""
+    assert UserStore(cli.path).list() == [("alice", "csp:E06000012")]
+    assert UserStore(cli.path).fingerprint("alice") != before
+    assert UserStore(cli.path, hasher=FAST).verify("alice", PASSWORD) is not None
+
+
+@pytest.mark.parametrize("arguments, stdin, message", [
+    (["passwd", "nobody"], PASSWORD + "\n", "No user 'nobody'"),
+    (["passwd", "alice"], "short\n", "at least 10 characters"),
+    (["passwd", "alice"], "", "password is empty"),
+    (["passwd", "bad name"], PASSWORD + "\n", "user name must be 1-64"),
+    (["role", "nobody", "--role", "admin"], "", "No user 'nobody'"),
+    (["role", "alice", "--role", "root"], "", "Unknown role 'root'"),
+    (["role", "alice", "--role", "csp:E06000099"], "", "Unknown LAD code 'E06000099'"),
+    (["role", "alice"], "", "--role"),
+    (["add", "ALICE", "--role", "admin"], PASSWORD, "change its password with 'passwd'"),
+])
+def test_cli_change_errors_exit_2_with_a_message(cli, capsys, arguments, stdin, message):
+    before = cli.path.read_bytes()
+    try:
+        status = cli(*arguments, stdin=stdin)
+    except SystemExit as exit:  # argparse's errors exit by themselves
+        status = exit.code
+    assert status == 2
+    out, err = capsys.readouterr()
+    assert message in err
+    assert PASSWORD not in out + err
+    assert cli.path.read_bytes() == before
+
+
+def test_cli_passwd_for_an_unknown_user_does_not_read_a_password(cli, capsys):
+    stdin = io.StringIO(PASSWORD + "\n")
+    assert cli("passwd", "nobody", stdin=stdin) == 2
+    assert stdin.tell() == 0
+
+
+def test_cli_help_lists_the_new_commands(capsys):
+    with pytest.raises(SystemExit):
+        auth.users.main(["--help"])
+    out = capsys.readouterr().out
+    assert "passwd" in out and "role" in out
+    assert "passwd NAME" in auth.users.__doc__ and "role NAME --role ROLE" in auth.users.__doc__
