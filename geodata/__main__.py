@@ -5,7 +5,10 @@
 folders of them, or zips such as a police.uk custom download), prints one line per file and
 the summary ``accepted N, rejected M, outside-area K, replaced months [...]``, writes the
 rejected rows as CSV (next to the store unless ``--rejects`` says where), and exits 0 when
-the files were processed (even with rejected rows) and 2 when a file could not be read.
+the files were processed (even with rejected rows) and 2 when a file could not be read. A zip
+that would expand beyond the ``ingest_max_expanded_mb`` or ``ingest_max_compression_ratio``
+settings is refused whole before it is extracted: exit 2, nothing stored. Two ingests run at
+once (any processes) are serialised by the store's lock, so duplicate ids are still caught.
 
 ``python -m geodata ingests [--store DIR]`` lists every past ingest.
 """

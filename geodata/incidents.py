@@ -13,11 +13,13 @@ import codecs
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 
 from geodata.crs import (BNG, BNG_X_RANGE, BNG_Y_RANGE, GB_LAT_RANGE, GB_LON_RANGE,
@@ -85,8 +87,14 @@ def _check_utf8(path: Path) -> None:
                                       f"middle of a character; save it as UTF-8 CSV.") from None
 
 
-def _read_csv(path: Path, expected: list[str]) -> pd.DataFrame:
-    """Read a CSV as strings, failing the whole file with one clear message."""
+#: Rows handed on at a time when a CSV is read in chunks (about 25 MB of text for a
+#: police.uk file), so an ingest's memory does not grow with the size of the file.
+CHUNK_ROWS = 100_000
+_BLOCK_BYTES = 1 << 20  # pyarrow parses this much text at a time (it reads ahead ~20 blocks)
+
+
+def _check_csv_file(path: Path, expected: list[str]) -> None:
+    """Refuse a missing, empty, binary or non-UTF-8 file whole, with one clear message."""
     if not path.is_file():
         raise DataValidationError(f"{path}: no such file.")
     try:
@@ -101,17 +109,70 @@ def _read_csv(path: Path, expected: list[str]) -> pd.DataFrame:
         raise DataValidationError(f"{path}: expected a UTF-8 CSV text file but found binary "
                                   f"content (a zip, a spreadsheet or an image?).")
     _check_utf8(path)
+
+
+def _column_names(names: list[str]) -> list[str]:
+    """Header names stripped; blanks named ``Unnamed: i`` and repeats ``name.1`` (as pandas)."""
+    result: list[str] = []
+    for position, name in enumerate(names):
+        name = str(name).strip() or f"Unnamed: {position}"
+        candidate, count = name, 0
+        while candidate in result:
+            count += 1
+            candidate = f"{name}.{count}"
+        result.append(candidate)
+    return result
+
+
+def _unreadable(path: Path, error: Exception) -> DataValidationError:
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return DataValidationError(f"{path}: not a readable CSV file ({message}).")
+
+
+def _iter_csv(path: Path, expected: list[str], what: str,
+              chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Read a CSV as strings, `chunk_rows` rows at a time (see :func:`iter_table`)."""
+    _check_csv_file(path, expected)
+    options = dict(
+        read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES, use_threads=False),
+        convert_options=pacsv.ConvertOptions(default_column_type=pa.large_string(),
+                                             null_values=[""], strings_can_be_null=True))
     try:
-        frame = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""],
-                            encoding="utf-8-sig", engine="pyarrow")
-    except UnicodeDecodeError as error:
-        raise DataValidationError(f"{path}: expected UTF-8 text but found bytes that are not "
-                                  f"(at byte {error.start}); save the file as UTF-8 CSV.") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise DataValidationError(f"{path}: not a readable CSV file ({message}).") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+        reader = pacsv.open_csv(path, **options)
+    except (pa.ArrowException, ValueError) as error:
+        raise _unreadable(path, error) from None
+    with reader:
+        names = _column_names(reader.schema.names)
+        missing = [c for c in expected if c not in names]
+        if missing:
+            raise DataValidationError(f"{path}: expected the {what} columns {expected} but "
+                                      f"{missing} are missing; found {names}.")
+        to_string = {pa.large_string(): pd.StringDtype(), pa.string(): pd.StringDtype()}.get
+        pending: pa.Table | None = None  # parsed rows not yet handed on
+        first_row = 2  # the header is row 1
+        finished = False
+        while not finished:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                finished = True
+            except (pa.ArrowException, ValueError) as error:
+                raise _unreadable(path, error) from None
+            else:
+                table = pa.Table.from_batches([batch])
+                pending = table if pending is None else pa.concat_tables([pending, table])
+            while pending is not None and pending.num_rows and (
+                    finished or pending.num_rows >= chunk_rows):
+                frame = pending.slice(0, chunk_rows).to_pandas(types_mapper=to_string)
+                pending = pending.slice(chunk_rows)
+                frame.columns = names
+                frame["source_file"] = path.name
+                frame["row"] = np.arange(first_row, first_row + len(frame))
+                first_row += len(frame)
+                yield frame
+    if first_row == 2:
+        raise DataValidationError(f"{path}: the file has a header but no rows; expected at "
+                                  f"least one incident.")
 
 
 def _finish_raw(frame: pd.DataFrame, path: Path, expected: list[str], what: str) -> pd.DataFrame:
@@ -125,6 +186,42 @@ def _finish_raw(frame: pd.DataFrame, path: Path, expected: list[str], what: str)
     frame["source_file"] = path.name
     frame["row"] = np.arange(2, len(frame) + 2)
     return frame
+
+
+def iter_table(path: str | Path, spec: SourceSpec, *,
+               chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Read a CSV of source `spec` in chunks of at most `chunk_rows` rows.
+
+    The file-level checks (present, not empty, not binary, UTF-8 throughout, the required
+    columns in the header) run before the first chunk is yielded; a file that turns out not
+    to be a CSV further down raises when that chunk is read, so a caller that stores chunks
+    as they come must be ready to undo them.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    spec : SourceSpec
+        The source whose required columns the header must have.
+    chunk_rows : int, default CHUNK_ROWS
+        Most rows per chunk (a chunk may be smaller, never empty).
+
+    Yields
+    ------
+    pandas.DataFrame
+        The file's columns as strings (empty cells ``<NA>``), plus ``source_file`` and
+        ``row`` (the row's line number, counted across chunks; the header is row 1).
+
+    Raises
+    ------
+    DataValidationError
+        If the file is missing, empty, binary, not UTF-8, not a CSV, lacks a required column
+        or has no rows; the message names the file and what was expected versus found.
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive integer; got {chunk_rows!r}.")
+    path = Path(path)
+    return _iter_csv(path, spec.required_columns, f"{spec.name!r} source", chunk_rows)
 
 
 def read_table(path: str | Path, spec: SourceSpec) -> pd.DataFrame:
@@ -142,9 +239,8 @@ def read_table(path: str | Path, spec: SourceSpec) -> pd.DataFrame:
         If the file is missing, empty, binary, not UTF-8, not a CSV or lacks a required
         column; the message names the file and what was expected versus found.
     """
-    path = Path(path)
-    frame = _read_csv(path, spec.required_columns)
-    return _finish_raw(frame, path, spec.required_columns, f"{spec.name!r} source")
+    chunks = list(iter_table(path, spec, chunk_rows=1 << 62))
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
 
 def read_points(path: str | Path, spec: SourceSpec) -> pd.DataFrame:
@@ -291,7 +387,8 @@ def _check_dates(raw: pd.DataFrame, spec: SourceSpec, today: dt.date,
 
 def validate_incidents(raw: pd.DataFrame, *, spec: SourceSpec,
                        known_crime_types: Iterable[str],
-                       today: dt.date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       today: dt.date | None = None,
+                       seen_ids: Iterable[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Check rows of source `spec` and convert their coordinates to British National Grid.
 
     Every problem of every row is found at once. A row with any problem is rejected; its
@@ -311,6 +408,9 @@ def validate_incidents(raw: pd.DataFrame, *, spec: SourceSpec,
     today : datetime.date, optional
         Dates after today (months after this month for month-only sources) are rejected as
         "in the future". Defaults to today.
+    seen_ids : iterable of str, optional
+        Ids of rows read before these (the earlier chunks of the same file): for sources
+        with ``unique_ids``, a row repeating one is a "duplicate id" too.
 
     Returns
     -------
@@ -348,7 +448,11 @@ def validate_incidents(raw: pd.DataFrame, *, spec: SourceSpec,
 
     crime_id = _text(raw, spec, "id")
     if spec.unique_ids and spec.column("id"):
-        duplicate = (crime_id.notna() & crime_id.duplicated(keep="first")).to_numpy(dtype=bool)
+        repeated = crime_id.duplicated(keep="first")
+        seen_ids = seen_ids if isinstance(seen_ids, (set, frozenset)) else set(seen_ids)
+        if seen_ids:
+            repeated |= crime_id.isin(list(seen_ids)).fillna(False)
+        duplicate = (crime_id.notna() & repeated).to_numpy(dtype=bool, na_value=False)
         _reject(problems, raw, duplicate, spec.columns["id"], "duplicate id")
 
     if problems:

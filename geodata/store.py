@@ -3,8 +3,9 @@
 Layout of the store folder (``HUMBER_DATA_DIR``, else the ``data_dir`` setting)::
 
     manifest.json        the committed state: version, partitions, ingests, file hashes
-    partitions/          one Parquet file per police.uk (source, force, month), or per
-                         ingest for other sources; a file is never modified once written
+    partitions/          Parquet files of each police.uk (source, force, month), or of each
+                         ingest for other sources (a large file is stored in several
+                         parts); a file is never modified once written
     rejects/             the rejected rows of each ingest, as CSV
     .lock                taken by writers, so ingests run one at a time
 
@@ -19,6 +20,10 @@ Why this shape:
   out of a writing process). New data appears when a reader sees a new ``version``.
 - **Idempotent.** The manifest remembers the SHA-256 of every ingested file: the same file
   twice adds nothing. A re-issued police.uk month replaces that force's month.
+- **Serialised.** A writer holds an exclusive ``fcntl.flock`` on ``.lock`` from before it
+  reads the manifest (and the stored ids it checks duplicates against) until after the
+  manifest swap, so two ingests started at once, in any processes, behave as if run one
+  after the other. Readers take no lock.
 """
 
 from __future__ import annotations
@@ -208,9 +213,19 @@ class IncidentStore:
             frame = connection.execute(sql, [files, *params]).df()
         return self._normalise(frame)
 
-    def existing_ids(self, source: str) -> set[str]:
-        """Incident ids already stored for `source` (for duplicate-id checks)."""
-        files = self._files(self.manifest(), None, [source])
+    def existing_ids(self, source: str, manifest: dict | None = None) -> set[str]:
+        """Incident ids stored for `source` (for duplicate-id checks).
+
+        Parameters
+        ----------
+        source : str
+            Source name.
+        manifest : dict, optional
+            The state to read (a writer passes the manifest it holds under the lock);
+            defaults to the current one.
+        """
+        files = self._files(manifest if manifest is not None else self.manifest(), None,
+                            [source])
         if not files:
             return set()
         with duckdb.connect() as connection:
@@ -235,7 +250,12 @@ class IncidentStore:
     # ----------------------------------------------------------------------------- writing
     @contextlib.contextmanager
     def writing(self) -> Iterator["StoreWriter"]:
-        """Hold the writer lock; commit with :meth:`StoreWriter.commit` inside the block."""
+        """Hold the writer lock; commit with :meth:`StoreWriter.commit` inside the block.
+
+        The lock is an exclusive ``fcntl.flock`` on ``<store>/.lock``: it serialises writers
+        in all processes, is released when the block ends (or the process dies), and is never
+        taken by readers. The writer reads the manifest after the lock is taken.
+        """
         with (self.directory / ".lock").open("a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -265,8 +285,10 @@ class StoreWriter:
     def stage(self, incidents: pd.DataFrame, *, source: str, replaces_months: bool) -> list[str]:
         """Write `incidents` to new partition files; return the months they replace.
 
-        For month-replacing sources (police.uk) the rows are split by (force, month), and a
-        stored partition with the same key is dropped at commit: that month is re-issued.
+        For month-replacing sources (police.uk) the rows are split by (force, month), and the
+        stored partitions with the same key are dropped at commit: that month is re-issued.
+        Rows of one key staged in several calls (two files, or the chunks of a large file, of
+        one ingest) are written as several files of that key.
         """
         if incidents.empty:
             return []
@@ -278,12 +300,6 @@ class StoreWriter:
             groups = frame.groupby([force, frame["month"]], sort=True)
             for (force_name, month), part in groups:
                 key = f"{force_name}|{month}"
-                staged = next((p for p in self._new_partitions
-                               if p["source"] == source and p["key"] == key), None)
-                if staged is not None:  # the same month in two files of one ingest
-                    old = pd.read_parquet(self.store.directory / staged["path"])
-                    part = pd.concat([old, part], ignore_index=True)
-                    self._new_partitions.remove(staged)
                 if (source, key) in existing and (source, key) not in self._replaced_keys:
                     replaced.append(month)
                     self._replaced_keys.add((source, key))
@@ -316,6 +332,18 @@ class StoreWriter:
         self._new_partitions.append({"path": str(relative), "source": source, "key": key,
                                      "months": list(months), "rows": int(len(frame)),
                                      "ingest_id": self.ingest_id})
+
+    def checkpoint(self) -> tuple[int, frozenset]:
+        """A mark to return to with :meth:`rollback` (before staging one file)."""
+        return len(self._new_partitions), frozenset(self._replaced_keys)
+
+    def rollback(self, mark: tuple[int, frozenset]) -> None:
+        """Forget (and delete) the partitions staged since `mark` was taken."""
+        count, replaced = mark
+        for partition in self._new_partitions[count:]:
+            (self.store.directory / partition["path"]).unlink(missing_ok=True)
+        del self._new_partitions[count:]
+        self._replaced_keys = set(replaced)
 
     def record(self, record: dict, *, sha256: str | None = None, name: str | None = None) -> None:
         """Add one file's ingest record (and remember its content hash when ingested)."""

@@ -18,7 +18,6 @@ or drawn.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import re
@@ -38,6 +37,7 @@ from matplotlib.lines import Line2D
 
 from config import get_config
 from config.harm import get_harm_weights
+from geodata.csv_safety import write_csv
 from geodata.errors import DataValidationError
 from geodata.ingest import open_store
 from geodata.reference import load_lsoa_table
@@ -732,7 +732,9 @@ def build_tasking_pack(area_code: str, month_from: str, month_to: str, out_dir: 
             "generated_at": generated.isoformat(timespec="seconds"),
             "attribution": ATTRIBUTION}
     _write_geojson(geojson_path, outlines, table, meta=meta)
-    table.to_csv(csv_path, index=False, quoting=csv.QUOTE_MINIMAL)
+    # Street names, LSOA names and crime types come from the data: a cell such as
+    # '=HYPERLINK(...)' must not become a formula in a spreadsheet.
+    write_csv(table, csv_path)
 
     ctx = _Context(
         area_name=area_cfg.name, area_short=area_cfg.short_name, area_code=area_cfg.code,

@@ -1,8 +1,15 @@
-"""The Data page's pieces: ingest uploaded files and show the validation report."""
+"""The Data page's pieces: ingest uploaded files and show the validation report.
+
+File names, zip member names, reasons and messages come from the uploaded input: they are
+shown in dataframe cells (plain text) or, where Streamlit renders Markdown (``st.error``,
+``st.caption``), through :func:`plain_markdown`, so a member called
+``[click](http://evil.example).csv`` is shown as typed, never as a link.
+"""
 
 from __future__ import annotations
 
 import re
+import string
 import tempfile
 from pathlib import Path
 
@@ -10,11 +17,35 @@ import pandas as pd
 import streamlit as st
 
 from config import get_config
+from geodata.csv_safety import frame_to_csv_bytes
 from geodata.ingest import IngestReport, ingest_files
 from ui import data
 from ui.access import record_export
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+
+
+def plain_markdown(text: object) -> str:
+    """`text` escaped so that Markdown shows it literally (for ``st.error`` and the like).
+
+    Every ASCII punctuation character gets a backslash in front (CommonMark renders ``\\X``
+    as ``X`` for any of them), so links, images, emphasis, code, HTML, maths, Streamlit's
+    ``:colour[...]`` and ``:material/...:`` directives and bare ``http://`` autolinks in
+    user-supplied names and messages are shown as typed. Line breaks become spaces.
+
+    Parameters
+    ----------
+    text : object
+        The text to show (converted with ``str``).
+
+    Returns
+    -------
+    str
+        Markdown source that renders as `text`.
+    """
+    flat = " ".join(str(text).splitlines())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
 
 
 def _safe_name(name: str, index: int) -> str:
@@ -65,22 +96,22 @@ def render_report(report: IngestReport) -> None:
     columns[2].metric("Rejected", f"{report.rejected_count:,}")
     columns[3].metric("Outside the Humber area", f"{report.outside_area:,}",
                       help="Stored and flagged; not shown on the Humber maps.")
-    st.caption(report.summary())
+    st.caption(plain_markdown(report.summary()))
     files = pd.DataFrame([{"File": Path(f.file).name, "Status": f.status,
                            "Rows read": f.rows_read, "Accepted": f.accepted,
                            "Rejected": f.rejected, "Outside area": f.outside_area,
                            "Replaced months": ", ".join(f.replaced_months),
                            "Message": f.message} for f in report.files])
     st.dataframe(files, hide_index=True)
-    for file in report.unreadable:
-        st.error(file.message)
+    for file in report.unreadable:  # the message names a user-supplied file: never Markdown
+        st.error(plain_markdown(file.message))
     if not report.rejected.empty:
         st.subheader("Rejected rows")
         st.dataframe(report.rejected.rename(columns={
             "source_file": "File", "row": "Row", "column": "Column", "reason": "Reason"}),
             hide_index=True)
         st.download_button("Download the rejected rows (CSV)",
-                           report.rejected.to_csv(index=False).encode("utf-8"),
+                           frame_to_csv_bytes(report.rejected),
                            file_name="rejected-rows.csv", mime="text/csv",
                            key="download_rejects", on_click=record_export,
                            args=("rejected rows of an ingest", len(report.rejected)))

@@ -7,10 +7,11 @@ import streamlit as st
 
 from auth.roles import LOCAL_ANALYST
 
+from geodata.errors import DataValidationError
 from geodata.sources import load_sources
 from ui import data
 from ui.access import audit, viewer
-from ui.ingest_view import UploadTooLarge, ingest_uploads, render_report
+from ui.ingest_view import UploadTooLarge, ingest_uploads, plain_markdown, render_report
 from ui.map_view import freshness_caption
 
 st.title("Data")
@@ -37,8 +38,10 @@ elif submitted:
     try:
         with st.spinner("Validating and storing…"):
             report = ingest_uploads(uploads, source=source, user=user)
-    except UploadTooLarge as error:
-        st.error(str(error))
+    except (UploadTooLarge, DataValidationError) as error:
+        # Too many rows, or a zip refused by the archive limits: nothing was stored. The
+        # message names a user-supplied file, so it is shown as plain text, not Markdown.
+        st.error(plain_markdown(error))
     else:
         st.session_state["last_ingest"] = report
         audit().record("ingest", user=user, role=current.label, rows=report.rows_read,

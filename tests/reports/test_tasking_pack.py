@@ -177,3 +177,37 @@ def test_reports_import_without_ui_packages():
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+HOSTILE_LOCATIONS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3"]
+
+
+def test_hotspots_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
+    """police.uk location text that is a formula reaches hotspots.csv as quoted text."""
+    from geodata.ingest import ingest_files
+    from geodata.store import IncidentStore
+
+    raw = pd.read_csv(REPO / "data/crime/2024-03-humberside-street.csv", dtype=str,
+                      keep_default_na=False)
+    raw["Location"] = [HOSTILE_LOCATIONS[i % 4] for i in range(len(raw))]
+    source = tmp_path / "2024-03-humberside-street.csv"
+    raw.to_csv(source, index=False)
+    store = IncidentStore(tmp_path / "store")
+    assert ingest_files([source], store=store).accepted == len(raw)
+    pack = build_tasking_pack(HULL, "2024-03", "2024-03", tmp_path / "pack", store=store,
+                              top_n=1)
+    import csv as csv_module
+
+    with pack.csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv_module.reader(handle))
+    assert rows[0] == list(HOTSPOT_COLUMNS)
+    top_streets = [row[HOTSPOT_COLUMNS.index("top_streets")] for row in rows[1:]]
+    assert top_streets and all(cell.startswith("'") for cell in top_streets)
+    assert any(cell.startswith("'=HYPERLINK") for cell in top_streets)
+    for row in rows:
+        for cell in row:
+            if cell and cell[0] in "=+-@\t\r":
+                float(cell)  # only numbers (a western longitude) may start with a sign
+    table = pd.read_csv(pack.csv)
+    assert table["centre_lon"].dtype == float and (table["centre_lon"] < 0).all()
+    assert table["incidents"].dtype.kind == "i"

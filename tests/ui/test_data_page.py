@@ -99,3 +99,75 @@ def test_uploads_with_too_many_rows_are_refused_with_the_limit():
     with pytest.raises(UploadTooLarge, match=r"^big_b_\.csv: 2,000,001 rows, more than the "
                                              r"2,000,000 an upload may have"):
         check_upload_rows([Upload()])
+
+
+HOSTILE_NAME = "[click](http://evil.example)=1.csv"
+#: A zip member name is not cleaned like an upload's name (only its last path part is shown).
+HOSTILE_MEMBER = "[click](javascript:alert(1))=<img src=x onerror=alert(1)>.csv"
+
+
+def _uploads_and_report(files: list[tuple[str, bytes]]) -> None:
+    import streamlit as st
+
+    from ui.ingest_view import ingest_uploads, render_report
+
+    class Upload:
+        def __init__(self, name, content):
+            self.name, self._content = name, content
+
+        def getvalue(self):
+            return self._content
+
+    st.session_state.setdefault("report", ingest_uploads(
+        [Upload(name, content) for name, content in files], source="police_uk",
+        user="apptest"))
+    render_report(st.session_state["report"])
+
+
+def test_file_and_member_names_are_shown_as_plain_text_not_markdown(tmp_path, monkeypatch):
+    import io
+    import re
+    import zipfile
+
+    from ui.ingest_view import plain_markdown
+
+    monkeypatch.setenv("HUMBER_DATA_DIR", str(tmp_path / "store"))
+    from ui import data
+    data.store.clear()
+    try:
+        not_police = b"Month,Colour\n2024-01,red\n"  # missing columns: unreadable, named
+        bundle = io.BytesIO()
+        with zipfile.ZipFile(bundle, "w") as archive:
+            archive.writestr(HOSTILE_MEMBER, not_police)
+        at = AppTest.from_function(
+            _uploads_and_report, args=([("upload.zip", bundle.getvalue()),
+                                        (HOSTILE_NAME, not_police)],),
+            default_timeout=TIMEOUT).run()
+        assert not at.exception
+        report = at.session_state["report"]
+        messages = [f.message for f in report.unreadable]
+        assert messages[0].startswith(HOSTILE_MEMBER + ": expected")
+        assert messages[1].startswith("evil.example_1.csv: expected")  # cleaned
+        # st.error renders Markdown: its body is the escaped message, so it shows literally.
+        assert [e.value for e in at.error] == [plain_markdown(m) for m in messages]
+        assert at.error[0].value.startswith(
+            r"\[click\]\(javascript\:alert\(1\)\)\=\<img src\=x onerror\=alert\(1\)\>\.csv\: "
+            r"expected")
+        bodies = [e.value for kind in ("markdown", "caption", "error", "warning", "info")
+                  for e in at.get(kind)]
+        assert not any(mark in body for body in bodies for mark in ("](", "://"))
+        assert not any(re.search(r"(?<!\\)[<>\[\]()]", body) for body in bodies)
+        # In the files table (plain text cells) the names are shown exactly as they are.
+        files = next(d.value for d in at.dataframe if "Message" in d.value.columns)
+        assert files["File"].tolist() == [HOSTILE_MEMBER, "evil.example_1.csv"]
+        assert files["Message"].iloc[0] == messages[0]
+    finally:
+        data.store.clear()
+
+
+def test_plain_markdown_escapes_every_markdown_character():
+    from ui.ingest_view import plain_markdown
+
+    assert plain_markdown("a_b*c `d` <b>e</b> $x$ :red[f] #g\nh") == (
+        r"a\_b\*c \`d\` \<b\>e\<\/b\> \$x\$ \:red\[f\] \#g h")
+    assert plain_markdown(r"C:\temp") == r"C\:\\temp"
