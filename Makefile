@@ -3,7 +3,9 @@
 
 PYTHON ?= python3
 PORT ?= 8501
-# Loopback only: the dashboard has no accounts yet (see ui/access.py).
+# Loopback by default. Without accounts (no users file) the dashboard refuses any other
+# address; with accounts, serve it beyond this computer only behind a TLS reverse proxy
+# (docs/deployment.md), e.g. HUMBER_USERS_FILE=users.json ADDRESS=0.0.0.0 make run.
 ADDRESS ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,8 +24,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
+# serve.py is the server entry: app.py (the Streamlit script) plus the routes that set and
+# clear the HttpOnly session cookie and the gate that keeps downloads behind the sign-in.
 run: $(VENV)/.run-installed
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/python -m streamlit run serve.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest

@@ -44,12 +44,15 @@ def chromium_path() -> str:
 
 
 def _serve(log_name: str, environment: dict | None = None):
-    """Start the dashboard on a free loopback port; yield its URL, then stop it."""
+    """Start the dashboard (``serve.py``, as ``make run`` does) on a free port; yield its URL.
+
+    The server stops when the generator is resumed once more.
+    """
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / log_name, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "serve.py"),  # as `make run`
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})})
