@@ -7,6 +7,7 @@ EPSG:27700 metres; nothing here knows about Streamlit or pydeck.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -16,6 +17,8 @@ import pandas as pd
 import shapely
 
 from hotspots.clusters import ClusterMemoryError, ClusterResult, cluster_outlines, dbscan_incidents
+from hotspots.disclosure import (DisclosureRule, mix_text, protect_surface, rounded_counts,
+                                 support_mask, surface_incidents)
 from hotspots.grid import cells_within
 from hotspots.kde import DensitySurface, kernel_density
 from hotspots.outlines import density_threshold, hotspot_outlines
@@ -90,7 +93,8 @@ class HotspotAnalysis:
 def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
                      lsoas: pd.DataFrame, bandwidth: float, cell_size: float,
                      threshold_method: str, threshold_value: float,
-                     weight: str | None = None) -> HotspotAnalysis:
+                     weight: str | None = None,
+                     disclosure: DisclosureRule | None = None) -> HotspotAnalysis:
     """Kernel density of the incidents and outlines of the cells above a threshold.
 
     Parameters
@@ -110,6 +114,11 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     weight : str, optional
         Column of per-incident weights (for example harm): the density is then weight per
         km², and hotspots are ranked by the weight inside them.
+    disclosure : DisclosureRule, optional
+        For aggregate-only audiences: the bandwidth and cell size are raised to the rule's
+        floors, isolated incidents are left out of the surface, cells with too few incidents
+        around them are zero, and the outlines and table are protected (see
+        :mod:`hotspots.disclosure`). Counts only: `weight` must then be None.
 
     Returns
     -------
@@ -118,11 +127,16 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     if threshold_method not in THRESHOLD_METHODS:
         raise ValueError(f"The 'threshold_method' parameter of hotspot_analysis must be one of "
                          f"{sorted(THRESHOLD_METHODS)}. Got {threshold_method!r} instead.")
+    _check_disclosure(disclosure, weight, "hotspot_analysis")
     x = incidents["x"].to_numpy(dtype=float)
     y = incidents["y"].to_numpy(dtype=float)
     weights = None if weight is None else incidents[weight].to_numpy(dtype=float)
-    surface = kernel_density(x, y, bandwidth=bandwidth, cell_size=cell_size, weights=weights,
-                             bounds=tuple(study_area.bounds))
+    if disclosure is None:
+        surface = kernel_density(x, y, bandwidth=bandwidth, cell_size=cell_size,
+                                 weights=weights, bounds=tuple(study_area.bounds))
+    else:
+        surface = protected_density(x, y, disclosure, bandwidth=bandwidth,
+                                    cell_size=cell_size, bounds=tuple(study_area.bounds))
     mask = cells_within(surface.grid, study_area)
     label = THRESHOLD_METHODS[threshold_method].format(value=threshold_value)
     if len(incidents) == 0:
@@ -135,8 +149,12 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     ids = assign_to_polygons(x, y, outlines, "hotspot_id")
     table = summarise_areas(_with_weight(incidents, weight), ids, lsoa_table=lsoas,
                             id_name="hotspot_id")
+    if disclosure is not None:
+        table = _protected_mix(table, incidents, ids, "hotspot_id", disclosure)
     outlines, table = _join_outline_table(outlines, table, "hotspot_id",
                                           rank_by="weight" if weight else "incidents")
+    if disclosure is not None:
+        outlines, table = protect_areas(outlines, table, disclosure, id_name="hotspot_id")
     return HotspotAnalysis(surface=surface, threshold=float(threshold), threshold_label=label,
                            outlines=outlines, table=table, n_incidents=len(incidents))
 
@@ -153,14 +171,17 @@ class ClusterAnalysis:
 
 def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float | None,
                      min_samples: int | None, max_memory_mb: float,
-                     weight: str | None = None) -> ClusterAnalysis:
+                     weight: str | None = None,
+                     disclosure: DisclosureRule | None = None) -> ClusterAnalysis:
     """Cluster incidents with DBSCAN (metres) and rank the clusters by incident count.
 
     A too-large `eps` is refused before clustering: the result then has no clusters and a
     `message` naming the predicted memory and an `eps` that fits. With `weight` (a column
     of per-incident weights such as harm) clusters are ranked by their total weight; the
-    clustering itself counts incidents.
+    clustering itself counts incidents. With `disclosure` (aggregate-only audiences) the
+    outlines are buffered by half the rule's radius and protected like hotspot outlines.
     """
+    _check_disclosure(disclosure, weight, "cluster_analysis")
     x = incidents["x"].to_numpy(dtype=float)
     y = incidents["y"].to_numpy(dtype=float)
     empty = gpd.GeoDataFrame({"cluster_id": pd.Series([], dtype="int64")},
@@ -174,15 +195,91 @@ def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float
     except ClusterMemoryError as error:
         return ClusterAnalysis(result=None, outlines=empty, table=pd.DataFrame(),
                                message=str(error))
-    outlines = cluster_outlines(x, y, result.labels)
+    if disclosure is None:
+        outlines = cluster_outlines(x, y, result.labels)
+    else:  # outlines round the incidents that have company only, buffered by half the radius
+        drawn = np.where(surface_incidents(x, y, disclosure), result.labels, -1)
+        outlines = cluster_outlines(x, y, drawn, buffer_m=disclosure.radius_m / 2)
     ids = np.where(result.labels >= 0, result.labels + 1, -1)
     if "cluster_id" in outlines and len(outlines) and outlines["cluster_id"].min() == 0:
         outlines = outlines.assign(cluster_id=outlines["cluster_id"] + 1)
     table = summarise_areas(_with_weight(incidents, weight), ids, lsoa_table=lsoas,
                             id_name="cluster_id")
+    if disclosure is not None:
+        table = _protected_mix(table, incidents, ids, "cluster_id", disclosure)
     outlines, table = _join_outline_table(outlines, table, "cluster_id",
                                           rank_by="weight" if weight else "incidents")
+    if disclosure is not None:
+        outlines, table = protect_areas(outlines, table, disclosure, id_name="cluster_id")
     return ClusterAnalysis(result=result, outlines=outlines, table=table)
+
+
+def _check_disclosure(disclosure, weight, func: str) -> None:
+    if disclosure is not None and not isinstance(disclosure, DisclosureRule):
+        raise TypeError(f"The 'disclosure' parameter of {func} must be a DisclosureRule or "
+                        f"None. Got {type(disclosure).__name__} instead.")
+    if disclosure is not None and weight is not None:
+        raise ValueError(f"{func}: aggregate-only audiences see counts only, so 'weight' must "
+                         f"be None with a 'disclosure' rule. Got weight={weight!r}.")
+
+
+def protected_density(x, y, rule: DisclosureRule, *, bandwidth: float, cell_size: float,
+                      bounds: tuple[float, float, float, float]) -> DensitySurface:
+    """The density surface an aggregate-only audience may receive.
+
+    The bandwidth and cell size are raised to the rule's floors; incidents with fewer than
+    ``rule.threshold`` incidents within ``rule.radius_m`` are left out
+    (:func:`hotspots.disclosure.surface_incidents`); cells with fewer than
+    ``rule.threshold`` of the remaining incidents within ``rule.support_radius_m`` are 0.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    keep = surface_incidents(x, y, rule)
+    bandwidth = rule.bandwidth(bandwidth)
+    surface = kernel_density(x[keep], y[keep], bandwidth=bandwidth,
+                             cell_size=rule.cell_size(cell_size), bounds=bounds)
+    density = protect_surface(surface.density, surface.grid, x[keep], y[keep], rule)
+    return dataclasses.replace(surface, density=np.nan_to_num(density, nan=0.0))
+
+
+def _protected_mix(table: pd.DataFrame, incidents: pd.DataFrame, ids: np.ndarray,
+                   id_name: str, rule: DisclosureRule) -> pd.DataFrame:
+    """The table with each area's crime mix as rounded counts (no shares)."""
+    if table.empty:
+        return table
+    types = pd.Series(incidents["crime_type"].to_numpy(dtype=object))
+    mixes = {area: mix_text(types[ids == area], rule) for area in table[id_name]}
+    return table.assign(crime_mix=table[id_name].map(mixes).fillna(""))
+
+
+def protect_areas(outlines: gpd.GeoDataFrame, table: pd.DataFrame, rule: DisclosureRule, *,
+                  id_name: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Outlines and their table as an aggregate-only audience may receive them.
+
+    Areas with fewer than ``rule.threshold`` incidents are dropped; counts are rounded
+    (:func:`hotspots.disclosure.rounded_counts`); harm and exact expected counts are
+    removed; outlines are generalised to a ``rule.generalise_m`` grid. Ids keep the
+    analysts' ranking.
+    """
+    if id_name not in outlines.columns:
+        raise ValueError(f"protect_areas: the outlines have no {id_name!r} column; they have "
+                         f"{list(outlines.columns)}.")
+    if outlines.empty:
+        return outlines, table.iloc[0:0]
+    keep = pd.to_numeric(outlines["incidents"], errors="coerce").fillna(0).to_numpy() \
+        >= rule.threshold
+    outlines = outlines[keep].copy()
+    drop = [c for c in ("weight", "n_incidents", "n_locations", "expected_incidents")
+            if c in outlines.columns]
+    outlines = outlines.drop(columns=drop)
+    table = table.drop(columns=[c for c in drop if c in table.columns])
+    outlines["incidents"] = rounded_counts(outlines["incidents"], rule).astype("int64")
+    outlines = outlines.set_geometry(
+        shapely.set_precision(outlines.geometry.values, rule.generalise_m))
+    outlines = outlines[~outlines.geometry.is_empty].reset_index(drop=True)
+    outlines["area_km2"] = (outlines.geometry.area / 1e6).round(2)
+    table = pd.DataFrame(outlines.drop(columns="geometry"))
+    return outlines, table
 
 
 def _with_weight(incidents: pd.DataFrame, weight: str | None) -> pd.DataFrame:
@@ -243,7 +340,8 @@ class PredictedCells:
 
 
 def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
-                    study_area: shapely.Geometry, coverage: float) -> PredictedCells:
+                    study_area: shapely.Geometry, coverage: float,
+                    disclosure: DisclosureRule | None = None) -> PredictedCells:
     """Where the dashboard's default method expects the next incidents.
 
     The default method (:func:`hotspots.evaluation.default_method`) scores every cell of a
@@ -262,7 +360,12 @@ def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
         EPSG:27700.
     coverage : float
         Percentage of the study area's cells to select, in (0, 100].
+    disclosure : DisclosureRule, optional
+        For aggregate-only audiences: only cells with at least ``rule.threshold`` incidents
+        within ``rule.support_radius_m`` of their centre, and only groups of cells holding
+        at least ``rule.threshold`` of the selected incidents, are returned.
     """
+    _check_disclosure(disclosure, None, "predicted_cells")
     from hotspots.evaluation import (default_method, evaluation_grid, method_scores,
                                      select_top_cells)
 
@@ -278,6 +381,11 @@ def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
     rows, cols = np.nonzero(grid.mask)
     rows, cols = rows[chosen], cols[chosen]
     g = grid.grid
+    if disclosure is not None:  # only cells with company around them, as for surfaces
+        support = support_mask(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),
+                               g, radius_m=disclosure.support_radius_m,
+                               threshold=disclosure.threshold)
+        rows, cols = rows[support[rows, cols]], cols[support[rows, cols]]
     boxes = shapely.box(g.x0 + cols * g.cell_size, g.y0 + rows * g.cell_size,
                         g.x0 + (cols + 1) * g.cell_size, g.y0 + (rows + 1) * g.cell_size)
     merged = shapely.union_all(boxes)
@@ -285,4 +393,11 @@ def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
     outlines = gpd.GeoDataFrame(
         {"cells": [int(round(p.area / g.cell_size ** 2)) for p in parts]},
         geometry=gpd.GeoSeries(parts, crs="EPSG:27700"))
+    if disclosure is not None and len(outlines):
+        outlines = outlines.assign(group=np.arange(len(outlines)))
+        inside = assign_to_polygons(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),
+                                    outlines, "group")
+        counts = np.bincount(inside[inside >= 0], minlength=len(outlines))
+        outlines = outlines[counts >= disclosure.threshold].drop(columns="group")
+        outlines = outlines.reset_index(drop=True)
     return PredictedCells(outlines, coverage, spec.label, cell_size)

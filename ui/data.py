@@ -21,6 +21,7 @@ from geodata.store import IncidentStore
 from config.harm import get_harm_weights
 from hotspots import pipeline
 from hotspots.change import HotspotChange, hotspot_change
+from hotspots.disclosure import DisclosureRule, protect_surface, surface_incidents
 from hotspots.evaluation import choose_bandwidth
 from hotspots.getis_ord import gi_star_lsoas
 from hotspots.harm import harm_weights
@@ -230,81 +231,110 @@ def _weight(measure: str) -> str | None:
 
 def hotspots(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
              bandwidth: float, cell_size: float, threshold_method: str,
-             threshold_value: float, measure: str = "count") -> pipeline.HotspotAnalysis:
-    """Kernel density surface (of counts or harm), hotspot outlines and their ranked table."""
+             threshold_value: float, measure: str = "count",
+             disclosure: DisclosureRule | None = None) -> pipeline.HotspotAnalysis:
+    """Kernel density surface (of counts or harm), hotspot outlines and their ranked table.
+
+    With `disclosure` (partner and public roles) the surface, outlines and table are
+    protected by :func:`hotspots.pipeline.hotspot_analysis`; counts only."""
     return _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-                     threshold_value, measure, store_version())
+                     threshold_value, measure, disclosure, store_version())
 
 
 @st.cache_data(show_spinner="Computing the density surface and hotspots…", max_entries=32)
 def _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-              threshold_value, measure, version) -> pipeline.HotspotAnalysis:
+              threshold_value, measure, disclosure, version) -> pipeline.HotspotAnalysis:
     return pipeline.hotspot_analysis(
         selected_incidents(area_code, months, crime_group),
         study_area=pipeline.study_area(lsoa_table(), area_code),
         lsoas=lsoa_table(), bandwidth=bandwidth, cell_size=cell_size,
         threshold_method=threshold_method, threshold_value=threshold_value,
-        weight=_weight(measure))
+        weight=None if disclosure is not None else _weight(measure), disclosure=disclosure)
 
 
 def clusters(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
              eps: float | None, min_samples: int | None, max_memory_mb: float,
-             measure: str = "count") -> pipeline.ClusterAnalysis:
+             measure: str = "count",
+             disclosure: DisclosureRule | None = None) -> pipeline.ClusterAnalysis:
     """DBSCAN clusters, their outlines and their ranked table (by count or harm)."""
     return _clusters(area_code, months, crime_group, eps, min_samples, max_memory_mb,
-                     measure, store_version())
+                     measure, disclosure, store_version())
 
 
 @st.cache_data(show_spinner="Clustering incidents (DBSCAN)…", max_entries=32)
 def _clusters(area_code, months, crime_group, eps, min_samples, max_memory_mb, measure,
-              version) -> pipeline.ClusterAnalysis:
+              disclosure, version) -> pipeline.ClusterAnalysis:
     return pipeline.cluster_analysis(
         selected_incidents(area_code, months, crime_group), lsoas=lsoa_table(), eps=eps,
-        min_samples=min_samples, max_memory_mb=max_memory_mb, weight=_weight(measure))
+        min_samples=min_samples, max_memory_mb=max_memory_mb,
+        weight=None if disclosure is not None else _weight(measure), disclosure=disclosure)
 
 
 def risk(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
          bandwidth: float, cell_size: float, measure: str = "count",
-         population: str = "population") -> RiskSurface:
-    """Incidents (or harm) per 1,000 residents around each cell: the dual KDE."""
+         population: str = "population",
+         disclosure: DisclosureRule | None = None) -> RiskSurface:
+    """Incidents (or harm) per 1,000 residents around each cell: the dual KDE.
+
+    With `disclosure`: counts only, the rule's bandwidth and cell floors, isolated incidents
+    left out and cells with too few incidents around them withheld (NaN)."""
     return _risk(area_code, months, crime_group, bandwidth, cell_size, measure, population,
-                 store_version())
+                 disclosure, store_version())
 
 
 @st.cache_data(show_spinner="Computing the risk surface…", max_entries=16)
 def _risk(area_code, months, crime_group, bandwidth, cell_size, measure, population,
-          version) -> RiskSurface:
+          disclosure, version) -> RiskSurface:
     incidents = selected_incidents(area_code, months, crime_group)
-    weight = _weight(measure)
-    return risk_surface(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
-                        pipeline.area_lsoas(lsoa_table(), area_code), bandwidth=bandwidth,
-                        cell_size=cell_size, population_column=population,
-                        weights=None if weight is None else incidents[weight].to_numpy())
+    x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+    weight = None if disclosure is not None else _weight(measure)
+    if disclosure is not None:
+        keep = surface_incidents(x, y, disclosure)
+        x, y = x[keep], y[keep]
+        bandwidth, cell_size = disclosure.bandwidth(bandwidth), disclosure.cell_size(cell_size)
+    surface = risk_surface(x, y, pipeline.area_lsoas(lsoa_table(), area_code),
+                           bandwidth=bandwidth, cell_size=cell_size,
+                           population_column=population,
+                           weights=None if weight is None else incidents[weight].to_numpy())
+    if disclosure is None:
+        return surface
+    return dataclasses.replace(surface, rate_per_1000=protect_surface(
+        surface.rate_per_1000, surface.grid, x, y, disclosure))
 
 
 def change(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
            bandwidth: float, cell_size: float, threshold_method: str, threshold_value: float,
-           measure: str = "count") -> tuple[HotspotChange | None, tuple[str, ...]]:
-    """Hotspot change from the previous equal period to the chosen one (None if no data)."""
+           measure: str = "count",
+           disclosure: DisclosureRule | None = None,
+           ) -> tuple[HotspotChange | None, tuple[str, ...]]:
+    """Hotspot change from the previous equal period to the chosen one (None if no data).
+
+    With `disclosure`, both periods' surfaces are protected as the density map is
+    (:func:`hotspots.pipeline.protected_density`)."""
     before = pipeline.previous_period(months, available_months())
     if not before:
         return None, before
     return _change(area_code, months, before, crime_group, bandwidth, cell_size,
-                   threshold_method, threshold_value, measure, store_version()), before
+                   threshold_method, threshold_value, measure, disclosure,
+                   store_version()), before
 
 
 @st.cache_data(show_spinner="Comparing with the previous period…", max_entries=16)
 def _change(area_code, months, before, crime_group, bandwidth, cell_size, threshold_method,
-            threshold_value, measure, version) -> HotspotChange:
+            threshold_value, measure, disclosure, version) -> HotspotChange:
     surfaces = []
     area = pipeline.study_area(lsoa_table(), area_code)
     for period in (before, months):
         incidents = selected_incidents(area_code, period, crime_group)
-        weight = _weight(measure)
-        surface = kernel_density(
-            incidents["x"].to_numpy(), incidents["y"].to_numpy(), bandwidth=bandwidth,
-            cell_size=cell_size, bounds=tuple(area.bounds),
-            weights=None if weight is None else incidents[weight].to_numpy())
+        x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+        if disclosure is not None:
+            surface = pipeline.protected_density(x, y, disclosure, bandwidth=bandwidth,
+                                                 cell_size=cell_size, bounds=tuple(area.bounds))
+        else:
+            weight = _weight(measure)
+            surface = kernel_density(
+                x, y, bandwidth=bandwidth, cell_size=cell_size, bounds=tuple(area.bounds),
+                weights=None if weight is None else incidents[weight].to_numpy())
         # Per month, so periods of different lengths compare fairly.
         surfaces.append(dataclasses.replace(surface, density=surface.density / len(period)))
     return hotspot_change(surfaces[0], surfaces[1], threshold_method=threshold_method,
@@ -312,17 +342,20 @@ def _change(area_code, months, before, crime_group, bandwidth, cell_size, thresh
 
 
 def predicted(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
-              coverage: float) -> pipeline.PredictedCells:
+              coverage: float,
+              disclosure: DisclosureRule | None = None) -> pipeline.PredictedCells:
     """Cells the back-tested default method selects for the next period."""
-    return _predicted(area_code, months, crime_group, coverage, store_version())
+    return _predicted(area_code, months, crime_group, coverage, disclosure, store_version())
 
 
 @st.cache_data(show_spinner="Scoring cells with the default method…", max_entries=16)
-def _predicted(area_code, months, crime_group, coverage, version) -> pipeline.PredictedCells:
+def _predicted(area_code, months, crime_group, coverage, disclosure,
+               version) -> pipeline.PredictedCells:
     return pipeline.predicted_cells(
         selected_incidents(area_code, months, crime_group),
         context_incidents(area_code, months, crime_group),
-        study_area=pipeline.study_area(lsoa_table(), area_code), coverage=coverage)
+        study_area=pipeline.study_area(lsoa_table(), area_code), coverage=coverage,
+        disclosure=disclosure)
 
 
 def default_bandwidth(area_code: str | None, crime_group: str) -> float:
@@ -354,22 +387,26 @@ def _backtested_bandwidth(area_code, crime_group, version) -> float | None:
 
 def need_table(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
                bandwidth: float, cell_size: float, threshold_method: str,
-               threshold_value: float, measure: str = "count") -> pd.DataFrame:
-    """Per-LSOA need: incidents (or harm), rates, deprivation, hotspot flag and change."""
+               threshold_value: float, measure: str = "count",
+               disclosure: DisclosureRule | None = None) -> pd.DataFrame:
+    """Per-LSOA need: incidents (or harm), rates, deprivation, hotspot flag and change.
+
+    With `disclosure` the hotspot flag comes from the protected hotspots (counts are
+    protected where they are shown, :func:`hotspots.disclosure.protect_table`)."""
     return _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-                       threshold_value, measure, store_version())
+                       threshold_value, measure, disclosure, store_version())
 
 
 @st.cache_data(show_spinner="Building the need table…", max_entries=16)
 def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-                threshold_value, measure, version) -> pd.DataFrame:
+                threshold_value, measure, disclosure, version) -> pd.DataFrame:
     incidents = selected_incidents(area_code, months, crime_group)
     before_months = pipeline.previous_period(months, available_months())
     previous = selected_incidents(area_code, before_months, crime_group) if before_months \
         else None
     analysis = hotspots(area_code, months, crime_group, bandwidth=bandwidth,
                         cell_size=cell_size, threshold_method=threshold_method,
-                        threshold_value=threshold_value)
+                        threshold_value=threshold_value, disclosure=disclosure)
     inside = assign_to_polygons(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
                                 analysis.outlines, "hotspot_id") >= 0
     table = lsoa_need_table(pipeline.area_lsoas(lsoa_table(), area_code), incidents, previous,

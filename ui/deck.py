@@ -193,7 +193,7 @@ def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str,
                  f"IMD 2025 decile: {_escape(row.imd_decile)} (1 = most deprived)"]
         if domain != "IMD":
             lines.append(f"{_escape(domain_label)} decile: {_escape(getattr(row, decile_column))}")
-        if threshold is not None and row.incidents < threshold:
+        if threshold is not None and (pd.isna(row.incidents) or row.incidents < threshold):
             lines.append(f"Incidents: &lt;{threshold}")
             lines.append("Rate per 1,000 residents: withheld (few incidents)")
         else:

@@ -6,16 +6,15 @@ import dataclasses
 import html
 
 import numpy as np
-import shapely
 import pandas as pd
 import streamlit as st
 
 from config import AppConfig
 from geodata.reference import IOD_DOMAINS
-from hotspots.disclosure import drop_small_areas
+from hotspots.disclosure import DisclosureRule, protect_table, shown_count
 from hotspots.pipeline import area_lsoas
-from ui.access import disclosure_threshold, viewer
 from ui import data, deck
+from ui.disclosure import current_rule
 from ui.profile_view import render_profile, selected_hotspot
 from ui.widgets import Filters
 
@@ -33,10 +32,13 @@ def freshness_caption() -> None:
         return
     ingested = (f", last ingested {span['last_ingest'].replace('T', ' ')[:16]} UTC"
                 if span["last_ingest"] else "")
+    rule = current_rule()
+    stored, outside = (f"{span['stored']:,}", f"{span['outside_area']:,}") if rule is None \
+        else (shown_count(span["stored"], rule), shown_count(span["outside_area"], rule))
     st.caption(
         f"Data to {span['last_month']}{ingested}: police.uk street-level crime, "
         f"{len(span['months'])} month(s) from {span['first_month']} to {span['last_month']}; "
-        f"{span['stored']:,} incidents stored, {span['outside_area']:,} of them outside the "
+        f"{stored} incidents stored, {outside} of them outside the "
         f"Humber area. Locations are snapped to anonymous map points; months only, no times.")
 
 
@@ -54,9 +56,15 @@ def attribution() -> None:
 
 def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
     lsoas = deck.polygon_records(area_lsoas(data.lsoa_table(), area_code), ["lsoa21cd"])
-    rates = data.lsoa_rates(area_code, filters.months, filters.crime_group).set_index("lsoa21cd")
+    rates = data.lsoa_rates(area_code, filters.months, filters.crime_group)
+    rule = current_rule()
+    threshold = None
+    if rule is not None:  # rounded counts, rates from them, "<5" below the threshold
+        rates = protect_table(rates, rule, counts=["incidents"],
+                              rates={"rate_per_1000": "incidents"}, text=False)
+        threshold = rule.threshold
+    rates = rates.set_index("lsoa21cd")
     domain = filters.imd_domain
-    threshold = disclosure_threshold() if viewer().aggregate_only else None
     tips = dict(zip(rates.index, deck.lsoa_tooltips(rates.reset_index(), domain=domain,
                                                      domain_label=IOD_DOMAINS[domain],
                                                      threshold=threshold)))
@@ -99,29 +107,13 @@ def _point_records(area_code: str | None, filters: Filters) -> pd.DataFrame:
                          "tooltip": tips})
 
 
-#: Outline vertices shown to aggregate-only roles are snapped to this BNG grid (metres), so
-#: that no vertex can sit on an incident's map point.
-GENERALISE_M = 50.0
-
-
-def _drop_small(frame, threshold: int):
-    """Disclosure control for outlines and their tables: only areas built from at least
-    `threshold` incidents, with outlines generalised to a :data:`GENERALISE_M` grid."""
-    if frame is None or len(frame) == 0 or "incidents" not in frame:
-        return frame
-    kept = drop_small_areas(frame, threshold=threshold)
-    if hasattr(kept, "geometry") and "geometry" in kept:
-        kept = kept.set_geometry(shapely.set_precision(kept.geometry.values, GENERALISE_M))
-    return kept
-
-
 def _predicted_coverage(filters: Filters) -> float:
     """The predicted layer selects as much of the area as the hotspot threshold, or 2%."""
     return filters.threshold_value if filters.threshold_method == "top_percent" else 2.0
 
 
 def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
-                     analysis) -> tuple[list, dict, list[str]]:
+                     analysis, rule: DisclosureRule | None) -> tuple[list, dict, list[str]]:
     """Density, risk, predicted and change layers with their legend entries and notes."""
     layers, legend, notes = [], {}, []
     harm = filters.measure == "harm"
@@ -135,7 +127,8 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
     if "risk" in filters.layers and n_incidents:
         risk = data.risk(area_code, filters.months, filters.crime_group,
                          bandwidth=filters.bandwidth, cell_size=filters.cell_size,
-                         measure=filters.measure, population=filters.risk_population)
+                         measure=filters.measure, population=filters.risk_population,
+                         disclosure=rule)
         image = deck.density_image(risk.rate_per_1000, risk.grid.bounds, ramp=deck.RISK_RAMP)
         layers.append(deck.image_layer(image, layer_id="risk"))
         who = "residents aged 16–34" if filters.risk_population != "population" else "residents"
@@ -146,7 +139,7 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
                                      bandwidth=filters.bandwidth, cell_size=filters.cell_size,
                                      threshold_method=filters.threshold_method,
                                      threshold_value=filters.threshold_value,
-                                     measure=filters.measure)
+                                     measure=filters.measure, disclosure=rule)
         if change is None:
             notes.append("No earlier months are stored, so there is no change to show.")
         else:
@@ -154,11 +147,12 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
             layers.append(deck.image_layer(image, layer_id="change", opacity=0.9))
             legend["change_label"] = (f"{_span(filters.months)} against {_span(before)}")
     if "gi_star" in filters.layers and n_incidents:
-        layers.append(deck.choropleth_layer(_gi_records(area_code, filters), layer_id="gi_star"))
+        layers.append(deck.choropleth_layer(_gi_records(area_code, filters, exact=rule is None),
+                                            layer_id="gi_star"))
     if "predicted" in filters.layers:
         coverage = _predicted_coverage(filters)
         cells = data.predicted(area_code, filters.months, filters.crime_group,
-                               coverage=coverage)
+                               coverage=coverage, disclosure=rule)
         layers.append(deck.outline_layer(deck.polygon_records(cells.outlines, ["cells"]),
                                          layer_id="predicted", colour=deck.PREDICTED_COLOUR,
                                          pickable=False, width_px=1.0, fill_alpha=25))
@@ -167,17 +161,21 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
     return layers, legend, notes
 
 
-def _gi_records(area_code: str | None, filters: Filters) -> list[dict]:
-    """Significant Gi* LSOAs, coloured by class, with an escaped tooltip."""
+def _gi_records(area_code: str | None, filters: Filters, *, exact: bool = True) -> list[dict]:
+    """Significant Gi* LSOAs, coloured by class, with an escaped tooltip.
+
+    Without `exact` (aggregate-only roles) the tooltip gives the class only: z-scores of
+    every LSOA with the known neighbour weights would let the suppressed counts be solved
+    for."""
     gi = data.gi_star(area_code, filters.months, filters.crime_group, measure=filters.measure)
     significant = gi[gi["gi_class"] != "not significant"]
     records = deck.polygon_records(significant, ["lsoa21nm", "gi_class", "z", "p_fdr"])
     for record in records:
         record["fill"] = deck.GI_COLOURS[record["gi_class"]]
+        z, p = record.pop("z"), record.pop("p_fdr")
         record["tooltip"] = (f"<b>{html.escape(str(record.pop('lsoa21nm')))}</b><br/>"
-                             f"Gi*: {html.escape(record.pop('gi_class'))} "
-                             f"(z = {record.pop('z'):.2f}, FDR-adjusted p = "
-                             f"{record.pop('p_fdr'):.3f})")
+                             f"Gi*: {html.escape(record.pop('gi_class'))}"
+                             + (f" (z = {z:.2f}, FDR-adjusted p = {p:.3f})" if exact else ""))
     return records
 
 
@@ -222,28 +220,27 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     `area_code` is a CSP (LAD) code, a ward code, or None for the whole Humber area; `focus`
     is a place from "find a place" to zoom to and outline.
     """
+    rule = current_rule()
+    aggregate_only = rule is not None
+    if aggregate_only:  # partner / public: the server enforces the floors, counts only
+        filters = dataclasses.replace(filters, bandwidth=rule.bandwidth(filters.bandwidth),
+                                      cell_size=rule.cell_size(filters.cell_size),
+                                      measure="count")
     n_incidents = len(data.selected_incidents(area_code, filters.months, filters.crime_group))
     analysis = data.hotspots(area_code, filters.months, filters.crime_group,
                              bandwidth=filters.bandwidth, cell_size=filters.cell_size,
                              threshold_method=filters.threshold_method,
-                             threshold_value=filters.threshold_value, measure=filters.measure)
+                             threshold_value=filters.threshold_value, measure=filters.measure,
+                             disclosure=rule)
     clusters = data.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
                              min_samples=filters.min_samples,
-                             max_memory_mb=filters.max_memory_mb, measure=filters.measure)
-    aggregate_only = viewer().aggregate_only
-    if aggregate_only:  # partner / public: nothing drawn from fewer than N incidents
-        threshold = disclosure_threshold()
-        analysis = dataclasses.replace(
-            analysis, outlines=_drop_small(analysis.outlines, threshold),
-            table=_drop_small(analysis.table, threshold))
-        clusters = dataclasses.replace(
-            clusters, outlines=_drop_small(clusters.outlines, threshold),
-            table=_drop_small(clusters.table, threshold))
+                             max_memory_mb=filters.max_memory_mb, measure=filters.measure,
+                             disclosure=rule)
 
     layers = []
     if "choropleth" in filters.layers:
         layers.append(deck.choropleth_layer(_lsoa_records(area_code, filters)))
-    extra, legend, notes = _analysis_layers(area_code, filters, n_incidents, analysis)
+    extra, legend, notes = _analysis_layers(area_code, filters, n_incidents, analysis, rule)
     layers += [layer for layer in extra if layer.id in ("density", "risk", "change", "gi_star")]
     if "lsoa_boundaries" in filters.layers:
         records = (_lsoa_records(area_code, filters) if "choropleth" not in filters.layers
@@ -278,6 +275,15 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
             notes.append(f"Incident points are drawn only for selections of at most "
                          f"{max_points:,} incidents (this one has {n_incidents:,}); narrow the "
                          f"months or crime group, or open a CSP page.")
+    if aggregate_only:
+        notes.append(
+            f"Disclosure control: counts are rounded to multiples of {rule.rounding} and those "
+            f"below {rule.threshold} shown as \"<{rule.threshold}\"; rates come from the rounded "
+            f"counts; surfaces use a bandwidth of at least {rule.min_bandwidth_m:,.0f} m, leave "
+            f"out incidents with fewer than {rule.threshold} within {rule.radius_m:,.0f} m, and "
+            f"are drawn only where at least {rule.threshold} incidents lie within "
+            f"{rule.support_radius_m:,.0f} m; areas of fewer than {rule.threshold} incidents "
+            f"are not drawn.")
     for note in notes:
         st.info(note)
 
@@ -310,7 +316,11 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         with cluster_tab:
             if clusters.message:
                 st.warning(clusters.message)
-            if clusters.result is not None:
+            if clusters.result is not None and aggregate_only:
+                st.caption(f"DBSCAN clusters of at least {rule.threshold} incidents, outlined "
+                           f"{rule.radius_m / 2:,.0f} m around them; counts rounded to "
+                           f"multiples of {rule.rounding}.")
+            elif clusters.result is not None:
                 result = clusters.result
                 st.caption(f"DBSCAN with eps {result.eps:,.0f} m and min_samples "
                            f"{result.min_samples}: {result.n_clusters} clusters, "

@@ -5,15 +5,19 @@ from __future__ import annotations
 import html
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from config import AppConfig
-from hotspots.disclosure import suppress_table, suppressed_count
+from geodata.csv_safety import frame_to_csv_bytes
+from hotspots.disclosure import DisclosureRule, protect_table, shown_count
 from hotspots.need import BIVARIATE_PALETTE, DOMAIN_KEYS
 from ui import data, deck
-from ui.access import disclosure_threshold, record_export, viewer
+from ui.access import record_export
+from ui.disclosure import current_rule
 from ui.map_view import focus_bounds, focus_records
+from ui.summary_view import protected_summary
 
 DOMAIN_LABELS = {"imd": "IMD", "income": "Income", "employment": "Employment",
                  "education": "Education", "health": "Health", "crime": "Crime",
@@ -34,15 +38,16 @@ def csp_cards(config: AppConfig, months: tuple[str, ...], crime_group: str,
     summary = data.csp_summary(months, crime_group)
     lsoas = data.lsoa_table()
     decile_one = lsoas[lsoas["imd_decile"] == 1].groupby("lad_code").size()
+    rule = current_rule()
+    if rule is not None:  # rounded counts; rate and share from them
+        summary = protected_summary(summary, rule)
     rows = summary if only is None else summary[summary["lad_code"] == only]
-    threshold = disclosure_threshold() if viewer().aggregate_only else None
     for column, row in zip(st.columns(len(rows)), rows.itertuples(index=False)):
-        small = threshold is not None and row.incidents < threshold
+        small = pd.isna(row.incidents)
         with column, st.container(border=True):
             st.markdown(f"**{row.CSP}**")
             st.metric("Residents (Census 2021)", f"{int(row.population):,}")
-            st.metric("Incidents", suppressed_count(row.incidents, threshold) if threshold
-                      else f"{int(row.incidents):,}")
+            st.metric("Incidents", f"<{rule.threshold}" if small else f"{int(row.incidents):,}")
             st.metric("Rate per 1,000 residents",
                       "withheld" if small else f"{row.rate_per_1000:,.2f}")
             st.metric("Share of Humber total", "withheld" if small else f"{row.share_pct:.1f}%")
@@ -66,16 +71,29 @@ def filtered(table: pd.DataFrame, *, key: str) -> pd.DataFrame:
     return table[keep.to_numpy(bool)]
 
 
+def protected_need(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+    """The need table as an aggregate-only audience may see it.
+
+    Counts rounded (``"<5"`` below the threshold); rates from the rounded counts; change and
+    change (%) from the rounded counts of both periods, withheld where either is suppressed.
+    """
+    protected = protect_table(table, rule, counts=["incidents", "incidents_before"],
+                              rates={"rate_per_1000": "incidents",
+                                     "rate_16_34_per_1000": "incidents"}, text=False)
+    now, before = protected["incidents"], protected["incidents_before"]
+    protected["change"] = now - before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        protected["change_pct"] = (100 * (now - before) / before).where(before > 0)
+    for column in ("incidents", "incidents_before"):
+        protected[column] = [shown_count(v, rule) for v in table[column]]
+    return protected
+
+
 def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
     """The sortable table and its CSV download (both with disclosure control if needed)."""
-    if viewer().aggregate_only:
-        table = suppress_table(table, threshold=disclosure_threshold(),
-                               counts=["incidents", "incidents_before"],
-                               rates=["rate_per_1000", "rate_16_34_per_1000", "change",
-                                      "change_pct"])
-        before_small = table["incidents_before"].str.startswith("<")
-        table["change"] = table["change"].mask(before_small)
-        table["change_pct"] = table["change_pct"].mask(before_small)
+    rule = current_rule()
+    if rule is not None:
+        table = protected_need(table, rule)
     columns = dict(COLUMNS)
     if "harm" in table:  # ranked by harm: show it beside the counts
         columns = {**{k: v for k, v in COLUMNS.items() if k in ("lsoa21cd", "lsoa21nm",
@@ -89,7 +107,7 @@ def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
         "Rate per 1,000 aged 16–34": st.column_config.NumberColumn(format="%.2f"),
         "IMD score": st.column_config.NumberColumn(format="%.1f"),
         "Change (%)": st.column_config.NumberColumn(format="%.0f%%")})
-    st.download_button("Download this table (CSV)", shown.to_csv(index=False).encode("utf-8"),
+    st.download_button("Download this table (CSV)", frame_to_csv_bytes(shown),
                        file_name=file_name, mime="text/csv", key="need_download",
                        on_click=record_export, args=(f"need table {file_name}", len(shown)))
 
@@ -102,15 +120,18 @@ def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig,
     """
     lsoas = data.lsoa_table()
     lsoas = lsoas[lsoas["lsoa21cd"].isin(table["lsoa21cd"])]
+    rule = current_rule()
+    if rule is not None:
+        table = protect_table(table, rule, counts=["incidents"],
+                              rates={"rate_per_1000": "incidents"}, text=False)
     by_code = table.set_index("lsoa21cd")
-    threshold = disclosure_threshold() if viewer().aggregate_only else None
     records = deck.polygon_records(lsoas, ["lsoa21cd"])
     for record in records:
         row = by_code.loc[record["lsoa21cd"]]
         record["fill"] = [*BIVARIATE_PALETTE[int(row.rate_tercile) - 1]
                           [int(row.imd_tercile) - 1], 230]
-        if threshold is not None and row.incidents < threshold:
-            counts = f"Incidents: &lt;{threshold}; rate withheld"
+        if pd.isna(row.incidents):
+            counts = f"Incidents: &lt;{rule.threshold}; rate withheld"
         else:
             rate = "n/a" if pd.isna(row.rate_per_1000) else f"{row.rate_per_1000:,.2f}"
             counts = f"Incidents: {int(row.incidents):,}; rate per 1,000: {rate}"
@@ -152,9 +173,12 @@ def legend_html() -> str:
 def scatter(table: pd.DataFrame) -> None:
     """Rate against IMD score, one point per LSOA, named on hover."""
     frame = table[["lsoa21nm", "ward_name", "rate_per_1000", "imd_score", "imd_decile",
-                   "incidents", "in_hotspot"]].dropna(subset=["rate_per_1000"])
-    if viewer().aggregate_only:  # no point for an LSOA with fewer than N incidents
-        frame = frame[frame["incidents"] >= disclosure_threshold()]
+                   "incidents", "in_hotspot"]]
+    rule = current_rule()
+    if rule is not None:  # rounded counts, rates from them; no point below the threshold
+        frame = protect_table(frame, rule, counts=["incidents"],
+                              rates={"rate_per_1000": "incidents"}, text=False)
+    frame = frame.dropna(subset=["rate_per_1000", "incidents"])
     chart = alt.Chart(frame).mark_circle(size=45, opacity=0.7).encode(
         x=alt.X("imd_score:Q", title="IMD 2025 score (higher = more deprived)"),
         y=alt.Y("rate_per_1000:Q", title="Incidents per 1,000 residents"),

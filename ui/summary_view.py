@@ -5,42 +5,56 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hotspots.disclosure import suppress_series, suppress_table, suppressed_count
+from hotspots.disclosure import DisclosureRule, protect_table, shown_count
 from ui import data
-from ui.access import disclosure_threshold, viewer
+from ui.disclosure import current_rule
 
 
-def _threshold() -> int | None:
-    return disclosure_threshold() if viewer().aggregate_only else None
+def protected_summary(summary: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+    """CSP figures from rounded counts: rate and share computed from them, numbers kept.
+
+    Suppressed counts are NaN; the share is of the sum of the rounded counts shown.
+    """
+    table = protect_table(summary, rule, counts=["incidents"],
+                          rates={"rate_per_1000": "incidents"}, text=False)
+    total = table["incidents"].sum()
+    table["share_pct"] = 100 * table["incidents"] / total if total else float("nan")
+    return table
 
 
 def csp_cards(summary: pd.DataFrame, *, only: str | None = None) -> None:
     """One metric card per CSP (or only the CSP `only`): incidents, rate and share."""
+    rule = current_rule()
+    if rule is not None:
+        summary = protected_summary(summary, rule)
     rows = summary if only is None else summary[summary["lad_code"] == only]
-    threshold = _threshold()
     for column, row in zip(st.columns(len(rows)), rows.itertuples(index=False)):
-        small = threshold is not None and row.incidents < threshold
+        withheld = pd.isna(row.incidents)
         with column:
             st.metric(f"{row.CSP}: incidents",
-                      suppressed_count(row.incidents, threshold) if threshold
-                      else f"{int(row.incidents):,}")
+                      f"<{rule.threshold}" if withheld else f"{int(row.incidents):,}")
             st.metric("Rate per 1,000 residents",
-                      "withheld" if small else f"{row.rate_per_1000:,.2f}")
-            st.metric("Share of Humber total", "withheld" if small else f"{row.share_pct:.1f}%")
+                      "withheld" if withheld else f"{row.rate_per_1000:,.2f}")
+            st.metric("Share of Humber total", "withheld" if withheld else f"{row.share_pct:.1f}%")
 
 
 def summary_table(summary: pd.DataFrame) -> None:
     """The CSPs side by side as a table."""
-    threshold = _threshold()
-    table = summary.round(2)
-    if threshold is not None:
-        table = suppress_table(table, threshold=threshold, counts=["incidents"],
-                               rates=["rate_per_1000", "share_pct"])
+    rule = current_rule()
+    table = summary
+    if rule is not None:
+        table = protected_summary(summary, rule)
+        table["incidents"] = [shown_count(v, rule) if pd.notna(v) else f"<{rule.threshold}"
+                              for v in table["incidents"]]
+    table = table.round(2)
     shown = table.rename(columns={"population": "Residents (Census 2021)",
                                   "incidents": "Incidents",
                                   "rate_per_1000": "Rate per 1,000 residents",
                                   "share_pct": "Share of Humber total (%)"})
     st.dataframe(shown.drop(columns=["lad_code"]), hide_index=True)
+    if rule is not None:
+        st.caption(f"Counts rounded to multiples of {rule.rounding} (below {rule.threshold}: "
+                   f"withheld); rates and shares computed from the rounded counts.")
 
 
 def trend_chart(months: tuple[str, ...], crime_group: str, *, area: str | None = None) -> None:
@@ -48,8 +62,9 @@ def trend_chart(months: tuple[str, ...], crime_group: str, *, area: str | None =
     trend = data.csp_trend(months, crime_group)
     if area is not None:
         trend = trend[[area]]
-    threshold = _threshold()
-    if threshold is not None:
-        trend = trend.apply(lambda column: suppress_series(column, threshold=threshold))
-        st.caption(f"Months with fewer than {threshold} incidents are left out.")
+    rule = current_rule()
+    if rule is not None:
+        trend = protect_table(trend, rule, counts=list(trend.columns), text=False)
+        st.caption(f"Monthly counts rounded to multiples of {rule.rounding}; months with "
+                   f"fewer than {rule.threshold} incidents are left out.")
     st.line_chart(trend, x_label="Month", y_label="Incidents")

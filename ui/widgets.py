@@ -6,6 +6,7 @@ string, so a link reproduces the view in a tasking meeting.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import streamlit as st
@@ -14,6 +15,7 @@ from config import AppConfig, Setting
 from geodata.reference import IOD_DOMAINS
 from ui.access import viewer
 from ui.deck import DEFAULT_LAYERS, LAYERS
+from ui.disclosure import current_rule
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,14 @@ def ward_filter(wards, *, key: str) -> str | None:
     return chosen
 
 
+def _floored(setting: Setting, floor: float) -> Setting:
+    """The setting with its minimum (and default) raised to `floor`."""
+    return dataclasses.replace(setting, min=max(setting.min, floor),
+                               default=max(setting.default, floor),
+                               help=setting.help + f" At least {floor:g} {setting.unit} for "
+                                                   f"this role (disclosure control).")
+
+
 MEASURES = {"count": "Incidents", "harm": "Harm (Crime Severity Score)"}
 RISK_POPULATIONS = {"population": "All residents", "population_16_34": "Residents aged 16–34"}
 
@@ -111,11 +121,15 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
     """
     chosen, group = period_filters(config, months, key=key)
     sidebar = st.sidebar
-    measure = sidebar.radio(
-        "Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True,
-        key=f"{key}_measure",
-        help="Count incidents, or weight each by the harm of its crime type (ONS Crime "
-             "Severity Score, see config/harm_weights.toml) in densities and rankings.")
+    rule = current_rule()
+    if rule is None:
+        measure = sidebar.radio(
+            "Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True,
+            key=f"{key}_measure",
+            help="Count incidents, or weight each by the harm of its crime type (ONS Crime "
+                 "Severity Score, see config/harm_weights.toml) in densities and rankings.")
+    else:  # harm totals with known weights per type would give small counts: counts only
+        measure = "count"
     # Incident points only for roles that may see them (not partner or public).
     layer_names = [k for k in LAYERS if k != "points" or viewer().sees_points]
     requested = st.query_params.get("layers")
@@ -134,6 +148,10 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
     st.query_params["layers"] = ",".join(layers)
     with sidebar.expander("Kernel density and hotspots"):
         bandwidth_setting = config.setting("kde_bandwidth")
+        cell_setting = config.setting("kde_cell_size")
+        if rule is not None:  # disclosure floors (the server enforces them again)
+            bandwidth_setting = _floored(bandwidth_setting, rule.min_bandwidth_m)
+            cell_setting = _floored(cell_setting, rule.min_cell_m)
         best = bandwidth_for(group) if bandwidth_for is not None else None
         if best is not None:
             step = bandwidth_setting.step
@@ -144,8 +162,7 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
                                 f" Default {best:g} m: the bandwidth that best predicted the "
                                 f"latest stored month (see the Methods page)."
                                 if best is not None else ""))
-        cell_size = _slider(config.setting("kde_cell_size"), label="Cell size",
-                            key=f"{key}_cell")
+        cell_size = _slider(cell_setting, label="Cell size", key=f"{key}_cell")
         method_setting = config.setting("hotspot_threshold_method")
         labels = {"top_percent": "Top % of the area", "mean_multiple": "Multiple of the mean"}
         method = st.radio("Hotspot threshold", list(method_setting.choices),

@@ -4,7 +4,8 @@ import streamlit as st
 
 from config import get_config
 from ui import data, need_view
-from ui.access import allowed_areas, viewer
+from ui.access import allowed_areas
+from ui.disclosure import current_rule
 from ui.map_view import attribution, freshness_caption
 from ui.places import find_a_place
 from ui.widgets import period_filters
@@ -20,7 +21,8 @@ if not months:
     st.stop()
 
 measure = "count"
-if not viewer().aggregate_only:  # harm sums are not disclosure-controlled: counts only there
+rule = current_rule()
+if rule is None:  # harm sums with known weights per type give small counts: counts only there
     measure = st.sidebar.radio("Rank LSOAs by", ["count", "harm"], horizontal=True,
                                key="need_measure",
                                format_func={"count": "Incidents per 1,000",
@@ -30,7 +32,8 @@ table = data.need_table(
     area, months, group, bandwidth=data.default_bandwidth(area, group),
     cell_size=float(config.setting("kde_cell_size").default),
     threshold_method=str(config.setting("hotspot_threshold_method").default),
-    threshold_value=float(config.setting("hotspot_top_percent").default), measure=measure)
+    threshold_value=float(config.setting("hotspot_top_percent").default), measure=measure,
+    disclosure=rule)
 previous = table.attrs.get("previous_months") or ()
 st.caption(
     f"{group}, {months[0]} to {months[-1]}. Rates are per 1,000 Census 2021 residents over the "

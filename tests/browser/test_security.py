@@ -19,6 +19,7 @@ from geodata.crs import lonlat_to_bng
 from geodata.incidents import POLICE_UK_COLUMNS
 from geodata.ingest import ingest_files, open_store
 from tests.browser.conftest import ARTIFACTS, _serve
+from tests.support.attacker import images_in, isolated, nearest_peak_distance, peaks_bng
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ def accounts(tmp_path_factory, chromium_path):
                       hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     for name, role in (("ana", "analyst"), ("hull", "csp:E06000010"), ("vsec", "partner")):
         users.add(name, role=role, password=PASSWORD)
-    incidents = store.query(in_area=None, columns=["lon", "lat", "lad_code"])
+    incidents = store.query(in_area=None, columns=["lon", "lat", "x", "y", "lad_code", "crime_type", "in_area"])
     server = _serve("streamlit-accounts.log", {"HUMBER_DATA_DIR": str(folder / "store"),
                                                "HUMBER_USERS_FILE": str(folder / "users.json")})
     url = next(server)
@@ -89,20 +90,41 @@ def _coordinates(frames: list[bytes]) -> set[tuple[float, float]]:
     return {(lon, lat) for lon, lat in pairs if -9 < lon < 2 and 49 < lat < 61}
 
 
-def _off_grid(pairs: set[tuple[float, float]]) -> set[tuple[float, float]]:
-    """Pairs that are not corners of the 50 m British National Grid.
+def _public_vertices() -> set[tuple[float, float]]:
+    """Vertices of the published boundaries (LSOAs, wards, local authorities) as the deck
+    sends them: these are public geography, not derived from incidents."""
+    from geodata.reference import load_lad_boundaries, load_lsoa_table, load_wards
+    from ui.deck import polygon_records
 
-    Aggregate-only roles see outlines snapped to a 50 m grid and 100 m predicted cells; some
-    police.uk map points sit exactly on round grid coordinates (e.g. 491000 E, 408400 N), so a
-    grid corner can equal one of them without coming from it.
-    """
-    if not pairs:
-        return set()
-    lon, lat = zip(*sorted(pairs))
-    x, y = lonlat_to_bng(lon, lat)
-    on_grid = ((np.abs(x - np.round(x / 50) * 50) < 0.1)
-               & (np.abs(y - np.round(y / 50) * 50) < 0.1))
-    return {p for p, grid in zip(sorted(pairs), on_grid) if not grid}
+    lsoas = load_lsoa_table()
+    vertices = set()
+    for frame in (lsoas, load_wards(lsoas), load_lad_boundaries()):
+        for record in polygon_records(frame, []):
+            for ring in record["polygon"]:
+                vertices.update((lon, lat) for lon, lat in ring)
+    return vertices
+
+
+def _image_corners(blob: bytes) -> set[tuple[float, float]]:
+    corners = set()
+    for _, found in images_in(blob):
+        corners.update((lon, lat) for lon, lat in found or [])
+    return corners
+
+
+def _default_selection_isolated(incidents: pd.DataFrame) -> np.ndarray:
+    """BNG (x, y) of incidents with no other within 500 m in the pages' default selection
+    (default crime group, every stored month) of the whole Humber: an incident isolated
+    there is isolated in its CSP's and ward's selections too, so every image received (the
+    overview's and the CSP pages') must keep away from it."""
+    from config import get_config
+
+    config = get_config()
+    types = config.crime_group(config.default_crime_group).types
+    chosen = incidents[incidents["crime_type"].isin(types) & incidents["in_area"]]
+    x, y = chosen["x"].to_numpy(float), chosen["y"].to_numpy(float)
+    alone = isolated(x, y)
+    return np.column_stack([x[alone], y[alone]])
 
 
 def _incident_points(incidents: pd.DataFrame) -> set[tuple[float, float]]:
@@ -130,7 +152,8 @@ def test_csp_user_receives_nothing_from_outside_their_csp(browser, accounts):
         page.close()
 
 
-def test_partner_receives_no_incident_coordinates(browser, accounts):
+def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(browser, accounts):
+    """The attack of the issue, replayed on what a partner's browser receives."""
     url, incidents = accounts
     page, frames, _ = _log_in(browser, url, "vsec")
     try:
@@ -138,14 +161,46 @@ def test_partner_receives_no_incident_coordinates(browser, accounts):
         for link in ("Need (commissioning)", "North East Lincolnshire", "Hull"):
             _visit(page, link)
         page.screenshot(path=str(ARTIFACTS / "role-partner-hull.png"), full_page=False)
+        blob = b"".join(frames)
+        text = blob.decode("latin-1")
+        assert b'"ScatterplotLayer"' not in blob
+        # 1. Surfaces: decode every image received, take its peaks; none on an isolated incident.
+        alone = _default_selection_isolated(incidents)
+        images = images_in(blob)
+        assert images, "no density image reached the browser"
+        assert len(alone) >= 10
+        for rgba, corners in images:
+            distances = nearest_peak_distance(alone, peaks_bng(rgba, corners))
+            assert distances.min() > 250, distances.min()
+        # 2. Geometry: every coordinate that is not a published boundary vertex or an image
+        #    corner (outlines, predicted cells) keeps its distance from isolated incidents.
         seen = _coordinates(frames)
         assert seen, f"no map coordinates captured in {len(frames)} frames"
-        leaked = _off_grid(seen & _incident_points(incidents))
-        assert not leaked, sorted(leaked)[:10]
-        assert b'"ScatterplotLayer"' not in b"".join(frames)
-        assert b"&lt;5" in b"".join(frames)  # small counts were sent as "<5" only
+        derived = sorted(seen - _public_vertices() - _image_corners(blob))
+        assert derived, "no outline reached the browser"
+        x, y = lonlat_to_bng([p[0] for p in derived], [p[1] for p in derived])
+        distances = nearest_peak_distance(alone, np.column_stack([x, y]))
+        assert distances.min() > 150, distances.min()
+        # 3. Counts: "<5" or multiples of 5; rates give back multiples of 5; no shares.
+        counts = re.findall(r"Incidents: (&lt;5|[\d,]+)", text)
+        assert "&lt;5" in counts
+        assert all(c == "&lt;5" or int(c.replace(",", "")) % 5 == 0 for c in counts), counts
+        assert not re.search(r"Crime mix: [^\"<]*%", text)
+        population = _populations()
+        rates = re.findall(r"\((E01\d{6})\)<br/>[^\"]*?Rate per 1,000 residents: ([\d,.]+)",
+                           text)
+        assert rates
+        for code, rate in rates:
+            recovered = float(rate.replace(",", "")) * population[code] / 1000
+            assert abs(recovered - 5 * round(recovered / 5)) <= 0.1 * population[code] / 1000
     finally:
         page.close()
+
+
+def _populations():
+    from geodata.reference import load_lsoa_table
+
+    return load_lsoa_table().set_index("lsoa21cd")["population"]
 
 
 def test_location_text_with_html_is_rendered_inert(browser, accounts):
