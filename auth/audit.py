@@ -49,7 +49,7 @@ import warnings
 from pathlib import Path
 
 EVENTS = ("login", "login_failed", "logout", "ingest", "export", "access_denied",
-          "session_revoked", "password_changed")
+          "session_revoked", "password_changed", "account_changed")
 CHAIN_KEYS = ("seq", "prev", "hash", "legacy", "head_mismatch")
 _RESERVED = {"at", "event", "user", "role", "what", "rows", *CHAIN_KEYS}
 _HIDDEN_BY_READ = ("prev", "hash", "legacy")

@@ -484,6 +484,23 @@ def _read_password(stdin) -> str:
     return line.rstrip("\r\n")
 
 
+def _audit(event: str, name: str, role: str | None, what: str) -> None:
+    """Record an account change made on the command line in the store's audit log, as the
+    operating-system user who ran it (the account's name goes in ``what``)."""
+    from auth.audit import AuditLog, default_audit_path
+
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):
+        operator = "(command line)"
+    try:
+        AuditLog(default_audit_path()).record(event, user=f"{operator} (command line)",
+                                              role=role, what=f"account {name}: {what}")
+    except OSError as error:  # the change is made; say that it could not be logged
+        print(f"warning: the change was not written to the audit log: {error}",
+              file=sys.stderr)
+
+
 def main(argv: list[str] | None = None, *, stdin=None) -> int:
     """Run the command line; return the exit status (0 success, 2 error)."""
     stdin = stdin if stdin is not None else sys.stdin
@@ -525,20 +542,27 @@ def main(argv: list[str] | None = None, *, stdin=None) -> int:
             if existing is not None:
                 raise ValueError(_exists_message(existing, path))
             store.add(arguments.name, role=arguments.role, password=_read_password(stdin))
-            print(f"Added {arguments.name} ({store.role_of(arguments.name).label}) to {path}.")
+            label = store.role_of(arguments.name).label
+            _audit("account_changed", arguments.name, label, f"added to {path}")
+            print(f"Added {arguments.name} ({label}) to {path}.")
         elif arguments.command == "passwd":
             validate_name(arguments.name)
             stored = store._existing(store._load(), arguments.name)  # before asking
             store.set_password(stored, _read_password(stdin))
+            _audit("password_changed", stored, None, f"in {path}; their sessions end")
             print(f"Changed the password of {stored} in {path}.")
         elif arguments.command == "role":
             validate_name(arguments.name)
             stored = store._existing(store._load(), arguments.name)
             store.set_role(stored, arguments.role)
             record = store._load()[stored]
+            _audit("account_changed", stored, record["role"],
+                   f"role set in {path}; their sessions end")
             print(f"Changed the role of {stored} to {record['role']} in {path}.")
         elif arguments.command == "remove":
             store.remove(arguments.name)
+            _audit("account_changed", arguments.name, None,
+                   f"removed from {path}; their sessions end")
             print(f"Removed {arguments.name} from {path}.")
         else:
             users = store.list()

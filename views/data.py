@@ -56,6 +56,20 @@ ingests = data.store().ingests()
 st.dataframe(ingests.drop(columns=["sha256", "ingest_id"]), hide_index=True)
 
 st.subheader("Audit log")
-st.caption("Logins, failed logins, ingests and exports: who, when, what and how many rows. "
-           "Append-only; it never holds incident data.")
+st.caption("Logins, failed logins, sessions that ended, refused pages, account changes, "
+           "ingests and exports: who, when, what and how many rows. Append-only and "
+           "hash-chained (check it with `python -m auth.audit verify`); it never holds "
+           "incident data.")
+log = audit()
+if not log.path.exists():
+    if log.head_path.exists():
+        st.error("The audit log is missing, but its head file says it had records.")
+    else:
+        st.info("No audit records yet.")
+else:
+    check = log.verify()
+    if check.ok:
+        st.success(check.summary())
+    else:
+        st.error(plain_markdown(check.summary()))
 st.dataframe(pd.DataFrame(audit().read()).iloc[::-1], hide_index=True)

@@ -434,3 +434,24 @@ def test_cli_help_lists_the_new_commands(capsys):
     out = capsys.readouterr().out
     assert "passwd" in out and "role" in out
     assert "passwd NAME" in auth.users.__doc__ and "role NAME --role ROLE" in auth.users.__doc__
+
+
+def test_account_changes_on_the_command_line_are_audited(tmp_path, monkeypatch):
+    import io
+
+    from auth.audit import AuditLog, default_audit_path
+    from auth.users import main
+
+    monkeypatch.setenv("HUMBER_DATA_DIR", str(tmp_path / "store"))
+    path = str(tmp_path / "users.json")
+    assert main(["add", "zoe", "--role", "partner", "--file", path],
+                stdin=io.StringIO("a long password\n")) == 0
+    assert main(["passwd", "zoe", "--file", path], stdin=io.StringIO("another password\n")) == 0
+    assert main(["role", "zoe", "--role", "analyst", "--file", path]) == 0
+    assert main(["remove", "zoe", "--file", path]) == 0
+    records = AuditLog(default_audit_path()).read()
+    assert [r["event"] for r in records] == ["account_changed", "password_changed",
+                                             "account_changed", "account_changed"]
+    assert all("account zoe" in r["what"] and "(command line)" in r["user"] for r in records)
+    assert not any("password" in r["what"] and "long" in r["what"] for r in records)
+    assert AuditLog(default_audit_path()).verify().ok

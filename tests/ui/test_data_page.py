@@ -20,7 +20,26 @@ def test_data_page_lists_the_seeded_ingests():
     assert {"2022-01-humberside-street.csv", "2024-03-humberside-street.csv"} <= set(
         ingests["file"])
     assert any(h.value == "Audit log" for h in at.subheader)
-    assert at.button(key="FormSubmitter:ingest_form-Ingest") is not None
+    assert at.button(key="FormSubmitter:ingest_form-Ingest").label == "Ingest"
+
+
+def test_data_page_says_whether_the_audit_log_is_intact():
+    from auth.audit import AuditLog, default_audit_path
+
+    log = AuditLog(default_audit_path())
+    log.record("export", user="tester", what="a line to tamper with", rows=1)
+    original = log.path.read_bytes()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("views/data.py").run()
+    assert any(m.value.startswith("audit log OK") for m in at.success)
+    try:
+        log.path.write_bytes(original.replace(b'"rows": 1', b'"rows": 9'))
+        at.run()
+        assert not at.exception
+        assert any("audit log NOT OK" in m.value and "was changed" in m.value
+                   for m in at.error), [m.value for m in at.error]
+    finally:
+        log.path.write_bytes(original)
 
 
 def _upload_and_report(content: bytes, name: str) -> None:
