@@ -153,6 +153,7 @@ def test_sign_out_route_revokes_the_session_and_clears_the_cookie(serve, account
 
 def _through_gate(serve, path: str, cookie: str | None) -> int:
     import asyncio
+    import concurrent.futures
 
     async def inner(scope, receive, send):
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -170,7 +171,9 @@ def _through_gate(serve, path: str, cookie: str | None) -> int:
     headers = [(b"cookie", cookie.encode())] if cookie else []
     scope = {"type": "http", "method": "GET", "path": path, "headers": headers,
              "query_string": b"", "root_path": ""}
-    asyncio.run(serve.MediaGate(inner)(scope, receive, send))
+    # In its own thread: the browser tests' Playwright keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, serve.MediaGate(inner)(scope, receive, send)).result()
     return statuses[0]
 
 
