@@ -17,11 +17,14 @@ import functools
 
 import streamlit as st
 
+from auth.users import users_file_path
 from config import get_config
 from ui.access import current_viewer, logout_button, refuse_page
 from views import csp
 
 st.set_page_config(page_title="Humber violence hotspots", layout="wide")
+if users_file_path() is not None:  # shared with accounts: no tracebacks in any browser
+    st.set_option("client.showErrorDetails", "none")
 
 config = get_config()
 current = current_viewer()  # signs in (or checks single-analyst mode) before anything shows

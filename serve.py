@@ -90,7 +90,20 @@ def came_over_https(request: Request) -> bool:
 
 
 def _cross_site(request: Request) -> bool:
-    return request.headers.get("sec-fetch-site", "").lower() in {"cross-site", "same-site"}
+    """True for a request another site made the browser send (login CSRF).
+
+    Browsers send ``Sec-Fetch-Site``; for the few that do not, an ``Origin`` or ``Referer``
+    naming another host counts as cross-site too.
+    """
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if fetch_site:
+        return fetch_site in {"cross-site", "same-site"}
+    host = request.headers.get("host", "").lower()
+    for header in ("origin", "referer"):
+        value = request.headers.get(header)
+        if value and value.lower() != "null" and urlsplit(value).netloc.lower() != host:
+            return True
+    return False
 
 
 def _users() -> UserStore | None:

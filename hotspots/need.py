@@ -13,6 +13,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from hotspots.disclosure import DisclosureRule, protect_table
 from hotspots.rates import area_rates
 
 #: 3 × 3 bivariate palette (Stevens' purple–blue), indexed [rate tercile - 1][IMD tercile - 1];
@@ -112,3 +113,40 @@ def lsoa_need_table(lsoas: pd.DataFrame, incidents: pd.DataFrame,
         table["harm_per_1000"] = weighted["rate_per_1000"].to_numpy()
         rank_by = "harm_per_1000"
     return table.sort_values(rank_by, ascending=False, ignore_index=True)
+
+
+def protect_need_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+    """The need table as an aggregate-only audience may receive it.
+
+    Counts are rounded (NaN where suppressed, flagged in ``suppressed`` and
+    ``suppressed_before``); rates come from the rounded counts; change and change (%) from the
+    rounded counts of both periods (withheld where either is suppressed); the rate tercile is
+    recomputed from the protected rate, and the rows are ordered by the protected rate, then
+    by LSOA code. Ordering or colouring by the exact rate would give away the exact counts:
+    each pair of neighbouring rows is an inequality between two counts over known residents.
+    Harm columns are dropped (counts only).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`lsoa_need_table`.
+    rule : DisclosureRule
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    rates = {c: "incidents" for c in ("rate_per_1000", "rate_16_34_per_1000") if c in table}
+    protected = protect_table(table.drop(columns=["harm", "harm_per_1000"], errors="ignore"),
+                              rule, counts=["incidents", "incidents_before"], rates=rates,
+                              text=False)
+    protected["suppressed"] = protected["incidents"].isna()
+    protected["suppressed_before"] = protected["incidents_before"].isna() \
+        & table["incidents_before"].notna()
+    now, before = protected["incidents"], protected["incidents_before"]
+    protected["change"] = now - before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        protected["change_pct"] = (100 * (now - before) / before).where(before > 0)
+    protected["rate_tercile"] = terciles(protected["rate_per_1000"].fillna(0))
+    return protected.sort_values(["rate_per_1000", "lsoa21cd"], ascending=[False, True],
+                                 na_position="last", ignore_index=True)

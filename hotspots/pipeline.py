@@ -22,7 +22,7 @@ from hotspots.disclosure import (DisclosureRule, mix_text, protect_surface, roun
 from hotspots.grid import cells_within
 from hotspots.kde import DensitySurface, kernel_density
 from hotspots.outlines import density_threshold, hotspot_outlines
-from hotspots.summary import assign_to_polygons, summarise_areas
+from hotspots.summary import MAX_LSOA_NAMES, assign_to_polygons, summarise_areas
 
 THRESHOLD_METHODS = {"top_percent": "densest {value:g}% of the area",
                      "mean_multiple": "density ≥ {value:g} × the area's mean"}
@@ -150,7 +150,7 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     table = summarise_areas(_with_weight(incidents, weight), ids, lsoa_table=lsoas,
                             id_name="hotspot_id")
     if disclosure is not None:
-        table = _protected_mix(table, incidents, ids, "hotspot_id", disclosure)
+        table = _protected_mix(table, incidents, ids, "hotspot_id", disclosure, lsoas)
     outlines, table = _join_outline_table(outlines, table, "hotspot_id",
                                           rank_by="weight" if weight else "incidents")
     if disclosure is not None:
@@ -189,6 +189,8 @@ def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float
     if len(incidents) < 2:
         return ClusterAnalysis(result=None, outlines=empty, table=pd.DataFrame(),
                                message="Too few incidents to cluster.")
+    if disclosure is not None and min_samples is not None:  # no cluster below the threshold
+        min_samples = max(int(min_samples), disclosure.threshold)
     try:
         result = dbscan_incidents(x, y, eps=eps, min_samples=min_samples,
                                   max_memory_mb=max_memory_mb)
@@ -197,16 +199,17 @@ def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float
                                message=str(error))
     if disclosure is None:
         outlines = cluster_outlines(x, y, result.labels)
-    else:  # outlines round the incidents that have company only, buffered by half the radius
+        ids = np.where(result.labels >= 0, result.labels + 1, -1)
+    else:  # outlines and tables from the incidents that have company only
         drawn = np.where(surface_incidents(x, y, disclosure), result.labels, -1)
         outlines = cluster_outlines(x, y, drawn, buffer_m=disclosure.radius_m / 2)
-    ids = np.where(result.labels >= 0, result.labels + 1, -1)
+        ids = np.where(drawn >= 0, drawn + 1, -1)
     if "cluster_id" in outlines and len(outlines) and outlines["cluster_id"].min() == 0:
         outlines = outlines.assign(cluster_id=outlines["cluster_id"] + 1)
     table = summarise_areas(_with_weight(incidents, weight), ids, lsoa_table=lsoas,
                             id_name="cluster_id")
     if disclosure is not None:
-        table = _protected_mix(table, incidents, ids, "cluster_id", disclosure)
+        table = _protected_mix(table, incidents, ids, "cluster_id", disclosure, lsoas)
     outlines, table = _join_outline_table(outlines, table, "cluster_id",
                                           rank_by="weight" if weight else "incidents")
     if disclosure is not None:
@@ -243,13 +246,24 @@ def protected_density(x, y, rule: DisclosureRule, *, bandwidth: float, cell_size
 
 
 def _protected_mix(table: pd.DataFrame, incidents: pd.DataFrame, ids: np.ndarray,
-                   id_name: str, rule: DisclosureRule) -> pd.DataFrame:
-    """The table with each area's crime mix as rounded counts (no shares)."""
+                   id_name: str, rule: DisclosureRule, lsoas: pd.DataFrame) -> pd.DataFrame:
+    """The table with each area's crime mix as rounded counts (no shares) and its LSOAs
+    named in alphabetical order (the analysts' order, by count, would rank exact counts)."""
     if table.empty:
         return table
     types = pd.Series(incidents["crime_type"].to_numpy(dtype=object))
-    mixes = {area: mix_text(types[ids == area], rule) for area in table[id_name]}
-    return table.assign(crime_mix=table[id_name].map(mixes).fillna(""))
+    codes = pd.Series(incidents["lsoa21cd"].to_numpy(dtype=object))
+    names = dict(zip(lsoas["lsoa21cd"], lsoas["lsoa21nm"]))
+    mixes, listed = {}, {}
+    for area in table[id_name]:
+        inside = ids == area
+        mixes[area] = mix_text(types[inside], rule)
+        ordered = sorted(str(names.get(c, c)) for c in codes[inside].dropna().unique())
+        more = len(ordered) - MAX_LSOA_NAMES
+        listed[area] = ", ".join(ordered[:MAX_LSOA_NAMES]) + (f", +{more} more" if more > 0
+                                                              else "")
+    return table.assign(crime_mix=table[id_name].map(mixes).fillna(""),
+                        lsoa_names=table[id_name].map(listed).fillna(""))
 
 
 def protect_areas(outlines: gpd.GeoDataFrame, table: pd.DataFrame, rule: DisclosureRule, *,
@@ -258,8 +272,8 @@ def protect_areas(outlines: gpd.GeoDataFrame, table: pd.DataFrame, rule: Disclos
 
     Areas with fewer than ``rule.threshold`` incidents are dropped; counts are rounded
     (:func:`hotspots.disclosure.rounded_counts`); harm and exact expected counts are
-    removed; outlines are generalised to a ``rule.generalise_m`` grid. Ids keep the
-    analysts' ranking.
+    removed; outlines are generalised to a ``rule.generalise_m`` grid; ids rank the areas by
+    their rounded counts (ties west to east).
     """
     if id_name not in outlines.columns:
         raise ValueError(f"protect_areas: the outlines have no {id_name!r} column; they have "
@@ -278,6 +292,13 @@ def protect_areas(outlines: gpd.GeoDataFrame, table: pd.DataFrame, rule: Disclos
         shapely.set_precision(outlines.geometry.values, rule.generalise_m))
     outlines = outlines[~outlines.geometry.is_empty].reset_index(drop=True)
     outlines["area_km2"] = (outlines.geometry.area / 1e6).round(2)
+    # Ranked by the rounded count, ties west to east: the analysts' ranking (by exact count)
+    # would tell which of two areas shown as "95" is larger.
+    centroids = outlines.geometry.centroid
+    outlines = outlines.assign(_x=centroids.x.to_numpy(), _y=centroids.y.to_numpy()) \
+        .sort_values(["incidents", "_x", "_y"], ascending=[False, True, True],
+                     kind="stable", ignore_index=True).drop(columns=["_x", "_y"])
+    outlines[id_name] = np.arange(1, len(outlines) + 1)
     table = pd.DataFrame(outlines.drop(columns="geometry"))
     return outlines, table
 

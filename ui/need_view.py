@@ -5,13 +5,12 @@ from __future__ import annotations
 import html
 
 import altair as alt
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from config import AppConfig
 from geodata.csv_safety import frame_to_csv_bytes
-from hotspots.disclosure import DisclosureRule, protect_table, shown_count
+from hotspots.disclosure import DisclosureRule
 from hotspots.need import BIVARIATE_PALETTE, DOMAIN_KEYS
 from ui import data, deck
 from ui.access import record_export
@@ -71,29 +70,21 @@ def filtered(table: pd.DataFrame, *, key: str) -> pd.DataFrame:
     return table[keep.to_numpy(bool)]
 
 
-def protected_need(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
-    """The need table as an aggregate-only audience may see it.
-
-    Counts rounded (``"<5"`` below the threshold); rates from the rounded counts; change and
-    change (%) from the rounded counts of both periods, withheld where either is suppressed.
-    """
-    protected = protect_table(table, rule, counts=["incidents", "incidents_before"],
-                              rates={"rate_per_1000": "incidents",
-                                     "rate_16_34_per_1000": "incidents"}, text=False)
-    now, before = protected["incidents"], protected["incidents_before"]
-    protected["change"] = now - before
-    with np.errstate(divide="ignore", invalid="ignore"):
-        protected["change_pct"] = (100 * (now - before) / before).where(before > 0)
-    for column in ("incidents", "incidents_before"):
-        protected[column] = [shown_count(v, rule) for v in table[column]]
-    return protected
+def _counts_as_text(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFrame:
+    """A protected need table (:func:`hotspots.need.protect_need_table`) with its counts as
+    text: "<5" where suppressed, else the rounded count."""
+    shown = table.copy()
+    for column, flag in (("incidents", "suppressed"), ("incidents_before", "suppressed_before")):
+        shown[column] = [f"<{rule.threshold}" if small else ("" if pd.isna(v) else f"{int(v):,}")
+                         for v, small in zip(table[column], table[flag])]
+    return shown
 
 
 def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
     """The sortable table and its CSV download (both with disclosure control if needed)."""
     rule = current_rule()
-    if rule is not None:
-        table = protected_need(table, rule)
+    if rule is not None:  # the table came protected (data.need_table): counts as text
+        table = _counts_as_text(table, rule)
     columns = dict(COLUMNS)
     if "harm" in table:  # ranked by harm: show it beside the counts
         columns = {**{k: v for k, v in COLUMNS.items() if k in ("lsoa21cd", "lsoa21nm",
@@ -120,10 +111,7 @@ def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig,
     """
     lsoas = data.lsoa_table()
     lsoas = lsoas[lsoas["lsoa21cd"].isin(table["lsoa21cd"])]
-    rule = current_rule()
-    if rule is not None:
-        table = protect_table(table, rule, counts=["incidents"],
-                              rates={"rate_per_1000": "incidents"}, text=False)
+    rule = current_rule()  # for partner and public the table came protected
     by_code = table.set_index("lsoa21cd")
     records = deck.polygon_records(lsoas, ["lsoa21cd"])
     for record in records:
@@ -174,10 +162,7 @@ def scatter(table: pd.DataFrame) -> None:
     """Rate against IMD score, one point per LSOA, named on hover."""
     frame = table[["lsoa21nm", "ward_name", "rate_per_1000", "imd_score", "imd_decile",
                    "incidents", "in_hotspot"]]
-    rule = current_rule()
-    if rule is not None:  # rounded counts, rates from them; no point below the threshold
-        frame = protect_table(frame, rule, counts=["incidents"],
-                              rates={"rate_per_1000": "incidents"}, text=False)
+    # For partner and public the table came protected: suppressed LSOAs have no point.
     frame = frame.dropna(subset=["rate_per_1000", "incidents"])
     chart = alt.Chart(frame).mark_circle(size=45, opacity=0.7).encode(
         x=alt.X("imd_score:Q", title="IMD 2025 score (higher = more deprived)"),
@@ -189,4 +174,4 @@ def scatter(table: pd.DataFrame) -> None:
                  alt.Tooltip("rate_per_1000:Q", title="Rate per 1,000", format=".2f"),
                  alt.Tooltip("incidents:Q", title="Incidents"),
                  alt.Tooltip("imd_decile:Q", title="IMD decile")])
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")

@@ -66,6 +66,6 @@ def render_profile(profile: HotspotProfile) -> None:
         st.altair_chart(alt.Chart(long).mark_rect().encode(
             x=alt.X("hour:O", title="Hour"), y=alt.Y("day:N", sort=DAYS, title=None),
             color=alt.Color("n:Q", title="Incidents"),
-            tooltip=["day", "hour", "n"]), use_container_width=True)
+            tooltip=["day", "hour", "n"]), width="stretch")
     else:
         st.caption("No day-of-week × hour grid: police.uk gives months only.")

@@ -96,3 +96,32 @@ def test_select_incidents_filters_area_months_and_types():
     everywhere = select_incidents(frame, area_code=None, months=["2024-01"],
                                   crime_types=["Robbery"])
     assert len(everywhere) == 2  # the row outside the Humber area is never selected
+
+
+def test_protected_clusters_do_not_move_when_eps_reaches_an_isolated_incident():
+    """The reviewer's attack: set min_samples 1 and eps just below / above an isolated
+    incident's distance to a cluster; nothing a partner receives may change."""
+    from hotspots.disclosure import DisclosureRule
+    from hotspots.pipeline import cluster_analysis
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(0, 60, 40), [1103.0 + 150.0]])
+    y = np.concatenate([rng.normal(0, 60, 40), [0.0]])
+    incidents = pd.DataFrame({"x": x, "y": y, "crime_type": ["Robbery"] * 41,
+                              "lsoa21cd": ["E01000001"] * 40 + ["E01000002"]})
+    lsoas = pd.DataFrame({"lsoa21cd": ["E01000001", "E01000002"],
+                          "lsoa21nm": ["Alpha 001A", "Beta 002B"], "imd_decile": [2, 7]})
+    gap = np.min(np.hypot(x[:40] - x[40], y[:40] - y[40]))
+    rule = DisclosureRule()
+    shown = []
+    for eps in (gap - 0.5, gap + 0.5):
+        result = cluster_analysis(incidents, lsoas=lsoas, eps=eps, min_samples=1,
+                                  max_memory_mb=512.0, disclosure=rule)
+        assert result.result.min_samples >= rule.threshold  # the floor holds on the server
+        shown.append((result.table.drop(columns=["area_km2"]).to_dict("records"),
+                      result.outlines.geometry.to_wkt().tolist()))
+    assert shown[0] == shown[1]
+    assert "Beta" not in shown[1][0][0]["lsoa_names"] and "7" not in shown[1][0][0]["imd_deciles"]
+    unprotected = cluster_analysis(incidents, lsoas=lsoas, eps=gap + 0.5, min_samples=1,
+                                   max_memory_mb=512.0)
+    assert "Beta" in unprotected.table["lsoa_names"].iloc[0]  # the attack works without it

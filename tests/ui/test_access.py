@@ -114,6 +114,15 @@ def test_sign_in_route_refuses_cross_site_requests(serve, accounts):
     response = serve.sign_in(_request("/_humber/sign-in", f"ticket={ticket}",
                                       {"Sec-Fetch-Site": "cross-site"}))
     assert response.status_code == 403 and not _set_cookie(response)
+    # a browser without Sec-Fetch-Site: another site's Origin or Referer is refused too
+    for header in ({"Host": "dash.example", "Referer": "https://evil.example/page"},
+                   {"Host": "dash.example", "Origin": "https://evil.example"}):
+        refused = serve.sign_in(_request("/_humber/sign-in", f"ticket={ticket}", header))
+        assert refused.status_code == 403 and not _set_cookie(refused)
+    same = serve.sign_in(_request("/_humber/sign-in", f"ticket={ticket}",
+                                  {"Host": "dash.example",
+                                   "Referer": "https://dash.example/need"}))
+    assert same.status_code == 303 and _set_cookie(same)  # the ticket was still unspent
 
 
 def test_secure_cookie_over_https_and_forwarded_proto_only_from_a_trusted_proxy(

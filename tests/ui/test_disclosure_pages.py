@@ -177,3 +177,58 @@ def test_public_need_table_and_its_differences_reveal_no_small_count():
     assert small_march.sum() > 10  # many LSOAs had 1-4 incidents in March
     assert (derived % 5 == 0).all()
     assert not (derived[small_march] == march.reindex(derived.index)[small_march]).any()
+
+
+def _pinned_by_order(counts: np.ndarray, residents: np.ndarray, rule) -> int:
+    """The attack on a table sorted by rate: each pair of neighbouring rows says
+    count_i / residents_i >= count_j / residents_j. Starting from what each shown cell allows
+    ("<5": 1-4, "10": 8-12), propagate; return how many suppressed counts end up exact."""
+    from hotspots.disclosure import rounded_count
+
+    low, high = np.empty(len(counts)), np.empty(len(counts))
+    for i, value in enumerate(counts):
+        shown = rounded_count(value, rule)
+        low[i], high[i] = ((0, 0) if value == 0 else (1, 4) if np.isnan(shown)
+                           else (max(5, shown - 2), shown + 2))
+    for _ in range(50):
+        changed = False
+        for i in range(len(counts) - 1):
+            j = i + 1
+            raised = np.ceil(low[j] * residents[i] / residents[j] - 1e-9)
+            lowered = np.floor(high[i] * residents[j] / residents[i] + 1e-9)
+            if raised > low[i]:
+                low[i], changed = raised, True
+            if lowered < high[j]:
+                high[j], changed = lowered, True
+        if not changed:
+            break
+    suppressed = (counts > 0) & (counts < 5)
+    return int(((low == high) & suppressed).sum())
+
+
+def test_the_need_table_order_carries_nothing_beyond_the_rounded_counts():
+    from hotspots import pipeline
+    from hotspots.disclosure import DisclosureRule
+    from hotspots.need import lsoa_need_table, protect_need_table
+
+    rule = DisclosureRule()
+    lsoas = load_lsoa_table()
+    types = get_config().crime_group("Serious violence (police.uk proxy)").types
+    incidents = open_store().query(area_code="E06000011",
+                                   months=("2024-01", "2024-02", "2024-03"), crime_types=types)
+    exact = lsoa_need_table(pipeline.area_lsoas(lsoas, "E06000011"), incidents, None)
+    # the attack is real on a table sorted by the exact rate (the analysts' table)
+    assert _pinned_by_order(exact["incidents"].to_numpy(), exact["population"].to_numpy(float),
+                            rule) > 20
+    protected = protect_need_table(exact, rule)
+    # the partner's order is a function of what the partner sees: the rate from the rounded
+    # count (itself shown), then the code; so it adds nothing to the shown figures
+    expected = protected.sort_values(["rate_per_1000", "lsoa21cd"], ascending=[False, True],
+                                     na_position="last")["lsoa21cd"].tolist()
+    assert protected["lsoa21cd"].tolist() == expected
+    recovered = (protected["rate_per_1000"] * protected["population"] / 1000).dropna()
+    assert np.allclose(recovered, 5 * np.round(recovered / 5))
+    # and the terciles come from the protected rate, not the exact one
+    from hotspots.need import terciles
+    assert (protected["rate_tercile"].to_numpy()
+            == terciles(protected["rate_per_1000"].fillna(0))).all()
