@@ -11,3 +11,14 @@ class ArchiveRefused(DataValidationError):
     The message names the zip, its expanded size, its compression ratio and the setting
     (``ingest_max_expanded_mb`` or ``ingest_max_compression_ratio``) that allows more.
     """
+
+
+class FetchError(DataValidationError):
+    """police.uk could not be reached, or what it served was unreadable (a bad CRC-32, a
+    truncated archive, a missing member). Nothing was stored; the message says what failed
+    and where.
+    """
+
+
+class RefreshBusy(RuntimeError):
+    """Another ``python -m geodata refresh`` holds the store's refresh lock."""

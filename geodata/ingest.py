@@ -444,7 +444,8 @@ def ingest_files(inputs: Iterable[str | Path], *, store: IncidentStore,
                  rejects_path: str | Path | None = None,
                  only_if_empty: bool = False,
                  max_expanded_mb: float | None = None,
-                 max_compression_ratio: float | None = None) -> IngestReport:
+                 max_compression_ratio: float | None = None,
+                 require_all_readable: bool = False) -> IngestReport:
     """Validate and store incident files in one atomic commit.
 
     Parameters
@@ -472,11 +473,17 @@ def ingest_files(inputs: Iterable[str | Path], *, store: IncidentStore,
     max_compression_ratio : float, optional
         Largest expanded/compressed ratio of a zip member over 1 MB; default the
         ``ingest_max_compression_ratio`` setting.
+    require_all_readable : bool, default False
+        Store nothing at all when any file cannot be read (used by ``python -m geodata
+        fetch``, whose files are one set); by default the readable files are stored and
+        the unreadable ones reported.
 
     Returns
     -------
     IngestReport
         Per-file outcomes and every rejected row. Unreadable files are reported, not raised.
+        With `require_all_readable` and an unreadable file, ``ingest_id`` is None and the
+        store's version is unchanged.
 
     Raises
     ------
@@ -520,6 +527,10 @@ def ingest_files(inputs: Iterable[str | Path], *, store: IncidentStore,
                 rejected_frames.append(rejected)
         rejected = (pd.concat(rejected_frames, ignore_index=True) if rejected_frames
                     else pd.DataFrame(columns=REJECT_COLUMNS))
+        if require_all_readable and any(r.status == "unreadable" for r in reports):
+            writer.rollback((0, frozenset()))  # all or nothing: forget every staged file
+            return IngestReport(ingest_id=None, version=writer.manifest["version"],
+                                files=reports, rejected=rejected, rejects_path=None)
         written = None
         if not rejected.empty:
             written = Path(rejects_path) if rejects_path else (

@@ -151,22 +151,28 @@ class IncidentStore:
         return self.manifest()["file_hashes"].get(sha256)
 
     def _files(self, manifest: dict, months: Iterable[str] | None,
-               sources: Iterable[str] | None) -> list[str]:
+               sources: Iterable[str] | None,
+               forces: Iterable[str] | None = None) -> list[str]:
         wanted_months = set(months) if months is not None else None
         wanted_sources = set(sources) if sources is not None else None
+        wanted_forces = set(forces) if forces is not None else None
         files = []
         for partition in self.partitions(manifest):
             if wanted_sources is not None and partition.source not in wanted_sources:
                 continue
             if wanted_months is not None and not wanted_months & set(partition.months):
                 continue
+            if wanted_forces is not None and "|" in partition.key and \
+                    partition.key.rsplit("|", 1)[0] not in wanted_forces:
+                continue  # a police.uk partition ("force|month") of another force
             files.append(str(self.directory / partition.path))
         return files
 
     def query(self, *, area_code: str | None = None, months: Iterable[str] | None = None,
               crime_types: Iterable[str] | None = None, in_area: bool | None = True,
               sources: Iterable[str] | None = None,
-              columns: Iterable[str] | None = None) -> pd.DataFrame:
+              columns: Iterable[str] | None = None,
+              forces: Iterable[str] | None = None) -> pd.DataFrame:
         """Stored incidents matching the filters, as a DataFrame.
 
         Parameters
@@ -183,17 +189,25 @@ class IncidentStore:
             Source names; None for all.
         columns : iterable of str, optional
             Columns to return (default all of :data:`STORED_COLUMNS`).
+        forces : iterable of str, optional
+            Forces as stored (police.uk's "Falls within", e.g. ``"Humberside Police"``);
+            None for all. police.uk partitions of other forces are not read at all.
         """
         columns = list(columns) if columns is not None else list(STORED_COLUMNS)
         unknown = [c for c in columns if c not in STORED_COLUMNS]
         if unknown:
             raise ValueError(f"Unknown store columns {unknown}; known: {list(STORED_COLUMNS)}.")
         months = list(months) if months is not None else None
-        files = self._files(self.manifest(), months, sources)
+        if isinstance(forces, str):
+            raise TypeError(f"forces must be an iterable of force names, not one string; "
+                            f"got {forces!r} (write [{forces!r}]).")
+        forces = list(forces) if forces is not None else None
+        files = self._files(self.manifest(), months, sources, forces)
         if not files:
             return self._empty_frame(columns)
         where, params = [], []
-        for name, values in (("month", months), ("crime_type", crime_types)):
+        for name, values in (("month", months), ("crime_type", crime_types),
+                             ("force", forces)):
             if values is not None:
                 values = list(values)
                 if not values:

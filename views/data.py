@@ -11,6 +11,7 @@ from geodata.errors import DataValidationError
 from geodata.sources import load_sources
 from ui import data
 from ui.access import audit, viewer
+from ui.fetch_view import render_fetch_section
 from ui.ingest_view import UploadTooLarge, ingest_uploads, plain_markdown, render_report
 from ui.map_view import freshness_caption
 
@@ -50,6 +51,10 @@ elif submitted:
 if "last_ingest" in st.session_state:
     st.subheader("Last ingest")
     render_report(st.session_state["last_ingest"])
+
+_fetcher = viewer()
+render_fetch_section(user=getpass.getuser() if _fetcher is LOCAL_ANALYST else _fetcher.name,
+                     role=_fetcher.label, audit=audit())
 
 st.subheader("Past ingests")
 ingests = data.store().ingests()
