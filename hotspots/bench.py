@@ -17,6 +17,9 @@ variants add 30 m Gaussian jitter so no two incidents share a point):
 * ``gi_star``: :func:`hotspots.getis_ord.gi_star_lsoas` and
   :func:`hotspots.getis_ord.gi_star_grid` (250 m squares) with 999
   permutations.
+* ``emerging``: :func:`hotspots.emerging.emerging_hotspots` on a space-time
+  cube of 36 months x the whole Humber at 500 m cells (real locations
+  resampled, 2,500 incidents a month).
 """
 
 from __future__ import annotations
@@ -259,6 +262,29 @@ def bench_gi(inc, lsoas, *, area_code: str | None, cell_size: float) -> list[dic
     return recs
 
 
+def bench_emerging(x, y, lsoas, *, months: int = 36, per_month: int = 2500,
+                   cell_size: float = 500.0, seed: int = 0) -> dict:
+    """Emerging hot spots on a cube of `months` months x the whole Humber."""
+    import pandas as pd
+
+    from hotspots.emerging import emerging_hotspots
+    from hotspots.pipeline import study_area
+
+    area = study_area(lsoas, None)
+    n = months * per_month
+    sx, sy = synthetic_points(x, y, n, jitter=0.0, seed=seed)
+    labels = [f"{2021 + k // 12}-{k % 12 + 1:02d}" for k in range(months)]
+    frame = pd.DataFrame({"x": sx, "y": sy, "month": np.repeat(labels, per_month)})
+    t0 = time.perf_counter()
+    result = emerging_hotspots(frame, area, months=labels, cell_size=cell_size)
+    seconds = time.perf_counter() - t0
+    cells = int(result.mask.sum()) if result.enough else 0
+    found = {k: v for k, v in result.category_counts().items() if v and k != "no pattern"}
+    return _record("emerging", n, f"{months} months x {cells:,} cells of {cell_size:g} m "
+                                  f"(Humber), Gi* queen + 1 month, FDR, Mann-Kendall", seconds,
+                   note=f"{sum(found.values()):,} cells with a pattern")
+
+
 def run(quick: bool = False) -> list[dict]:
     """Run every benchmark and return the records."""
     x, y, lsoas, inc = _load()
@@ -271,6 +297,7 @@ def run(quick: bool = False) -> list[dict]:
         for eps in ((250.0, 500.0) if quick else (100.0, 250.0, 500.0)):
             records += bench_dbscan(x, y, n_db, eps, kind=kind)
     records += bench_gi(inc, lsoas, area_code="E06000010" if quick else None, cell_size=250.0)
+    records.append(bench_emerging(x, y, lsoas))
     return records
 
 

@@ -339,15 +339,94 @@ def _join_outline_table(outlines: gpd.GeoDataFrame, table: pd.DataFrame, id_name
     return merged, table
 
 
-def previous_period(months: Iterable[str], available: Iterable[str]) -> tuple[str, ...]:
-    """The months just before `months` in `available`, as many as `months` has.
+def _month_index(month: str) -> int:
+    if not isinstance(month, str) or len(month) != 7 or month[4] != "-" \
+            or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12:
+        raise ValueError(f"A month must be written YYYY-MM (e.g. '2024-03'). Got {month!r} "
+                         f"instead.")
+    return int(month[:4]) * 12 + int(month[5:]) - 1
 
-    Used to compare a period with the one before it (for example 2024-02..03 with
-    2022-01..2024-01 when those are the stored months before it).
+
+def _month(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def calendar_months(first: str, last: str) -> tuple[str, ...]:
+    """Every calendar month from `first` to `last` (``YYYY-MM``), both included."""
+    start, end = _month_index(first), _month_index(last)
+    return tuple(_month(i) for i in range(start, end + 1))
+
+
+def contiguous_runs(months: Iterable[str]) -> list[tuple[str, ...]]:
+    """The months grouped into runs of consecutive calendar months, oldest first."""
+    runs: list[list[str]] = []
+    for month in sorted(set(months)):
+        if runs and _month_index(month) == _month_index(runs[-1][-1]) + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return [tuple(run) for run in runs]
+
+
+def latest_contiguous(months: Iterable[str], length: int = 3) -> tuple[str, ...]:
+    """The latest `length` consecutive months of `months` (fewer if the latest run is shorter).
+
+    The default period of the pages: e.g. ``("2024-01", "2024-02", "2024-03")`` from the
+    shipped 2022-01, 2024-01..03.
     """
-    chosen = sorted(months)
-    earlier = [m for m in sorted(available) if chosen and m < chosen[0]]
-    return tuple(earlier[-len(chosen):]) if chosen else ()
+    runs = contiguous_runs(months)
+    return runs[-1][-length:] if runs else ()
+
+
+def comparable_previous_period(months: Iterable[str],
+                               available: Iterable[str]) -> tuple[tuple[str, ...], str]:
+    """The period a change can honestly be measured against, or none and why.
+
+    A change, a persistence class or a "new" label compares a period with the complete,
+    contiguous period of equal length just before it. A selection with gaps, or an earlier
+    period not entirely stored, has no comparable period: comparing 2024-01..03 with the one
+    stored month 2022-01 showed +126% to +400% on every LSOA.
+
+    Parameters
+    ----------
+    months : iterable of str
+        The selected months, ``YYYY-MM``.
+    available : iterable of str
+        The months stored.
+
+    Returns
+    -------
+    previous : tuple of str
+        The previous period's months, or ``()`` when there is none.
+    reason : str
+        One sentence saying what it is compared with, or why there is no comparison.
+    """
+    chosen = sorted(set(months))
+    if not chosen:
+        return (), "No months are selected, so there is nothing to compare."
+    calendar = calendar_months(chosen[0], chosen[-1])
+    if list(calendar) != chosen:
+        gaps = [m for m in calendar if m not in set(chosen)]
+        return (), (f"The selected months {chosen[0]} to {chosen[-1]} are not contiguous "
+                    f"({len(gaps)} month(s) between them are not stored, e.g. {gaps[0]}), so "
+                    f"no earlier period is comparable and no change is shown.")
+    length = len(chosen)
+    start = _month_index(chosen[0])
+    before = tuple(_month(i) for i in range(start - length, start))
+    stored = set(available)
+    missing = [m for m in before if m not in stored]
+    span = before[0] if length == 1 else f"{before[0]} to {before[-1]}"
+    if missing:
+        return (), (f"The {length} month(s) before the selection ({span}) are not all stored "
+                    f"({len(missing)} missing, e.g. {missing[0]}), so there is no comparable "
+                    f"earlier period and no change is shown.")
+    return before, f"Compared with {span}, the {length} month(s) just before."
+
+
+def previous_period(months: Iterable[str], available: Iterable[str]) -> tuple[str, ...]:
+    """The comparable previous period of `months` (see :func:`comparable_previous_period`),
+    or ``()`` when there is none."""
+    return comparable_previous_period(months, available)[0]
 
 
 @dataclass(frozen=True)

@@ -223,9 +223,10 @@ def _persistence(store: IncidentStore, area_code: str, months: list[str], types,
                  area, analysis, bandwidth: float, cell_size: float,
                  threshold_value: float) -> tuple[dict[int, str], dict[int, str], str]:
     """Change class per hotspot against the previous period, its cell counts, and how."""
-    before = list(pipeline.previous_period(months, store.months()))
+    previous, reason = pipeline.comparable_previous_period(months, store.months())
+    before = list(previous)
     if not before:
-        return {}, {}, "No months before the period are stored, so persistence is unknown."
+        return {}, {}, reason.replace("no change is shown", "persistence is unknown")
     previous = store.query(area_code=area_code, months=before, crime_types=types,
                            columns=["x", "y"])
     if len(previous) == 0 or len(analysis.outlines) == 0:
@@ -253,6 +254,54 @@ def _persistence(store: IncidentStore, area_code: str, months: list[str], types,
     if gap:
         note += (f" The previous period is not adjacent: {_compact(gap)} are not stored, so "
                  "read the classes with care.")
+    return classes, detail, note
+
+
+def _emerging_by_hotspot(store: IncidentStore, area_code: str, requested: list[str], types, *,
+                         area, outlines: gpd.GeoDataFrame,
+                         ) -> tuple[dict[int, str], dict[int, str], str] | None:
+    """Emerging hot spot category per hotspot, its cells per category, and how; None when the
+    stored months give too short a cube (the pack then keeps the two-period persistence).
+
+    The cube covers the latest uninterrupted run of stored months in the requested range
+    (:func:`hotspots.emerging.cube_months`), ``emerging_cell_size`` cells; a hotspot takes the
+    category of the cells covering most of its area ("no pattern" included)."""
+    from hotspots.emerging import cube_months, emerging_hotspots
+
+    config = get_config()
+    min_months = int(config.setting("emerging_min_months").default)
+    cell_size = float(config.setting("emerging_cell_size").default)
+    stored = store.months()
+    run, _, _ = cube_months(requested, stored, min_months=min_months)
+    if not run or len(outlines) == 0:
+        return None
+    incidents = store.query(area_code=area_code, months=list(run), crime_types=types,
+                            columns=["x", "y", "month"])
+    result = emerging_hotspots(incidents, area, months=list(run), stored_months=stored,
+                               cell_size=cell_size, min_months=min_months)
+    if not result.enough:
+        return None
+    cells = result.cells(include_no_pattern=True)
+    half = cell_size / 2
+    boxes = shapely.box(cells["x"] - half, cells["y"] - half, cells["x"] + half,
+                        cells["y"] + half)
+    classes, detail = {}, {}
+    for outline_id, geom in zip(outlines["hotspot_id"], outlines.geometry):
+        overlap = shapely.area(shapely.intersection(boxes, geom))
+        under = overlap > 0
+        if not under.any():
+            continue
+        by_area = pd.Series(overlap[under]).groupby(cells["category"].to_numpy()[under]).sum()
+        classes[int(outline_id)] = str(by_area.sort_values(ascending=False, kind="stable")
+                                       .index[0])
+        n = cells["category"][under].value_counts()
+        n = n.iloc[np.lexsort((n.index.astype(str), -n.to_numpy()))]
+        detail[int(outline_id)] = "; ".join(f"{name} {int(k)}" for name, k in n.items())
+    note = (f"Persistence is the emerging hot spot category (space-time Gi* per {cell_size:g} m "
+            f"cell and month over the cell, its 8 neighbours and the months before and after, "
+            f"FDR-corrected at 90%, Mann-Kendall trend; ArcGIS Pro's rules, see "
+            f"docs/methods.md) of the cells covering most of each hotspot's area, over "
+            f"{_span(run)}. {result.message}")
     return classes, detail, note
 
 
@@ -483,11 +532,14 @@ def _page_hotspot(ctx: _Context, hotspot: int, page: int) -> Figure:
     fig.text(0.30, 0.95, f"rank {hotspot} of {len(ctx.table)} by incidents", fontsize=9,
              color=MUTED, va="top")
     persistence = p.persistence or "unknown"
+    against = ("emerging categories of its cells"
+               if ctx.persistence_note.startswith("Persistence is the emerging")
+               else f"hotspot cells against {ctx.before}")
     facts = [("Incidents", f"{fmt_int(p.incidents)} ({row.share_pct:.1f}% of the CSP's "
                            f"{fmt_int(ctx.incidents)})"),
              ("Harm", f"{fmt_float(p.harm, 0)} CSS points"),
              ("Area", f"{row.area_km2:.3f} km²"),
-             ("Persistence", persistence + (f" (hotspot cells against {ctx.before}: "
+             ("Persistence", persistence + (f" ({against}: "
                                             f"{row.persistence_cells.replace(';', ',')})"
                                             if row.persistence_cells else ""))]
     for i, (label, value) in enumerate(facts):
@@ -707,6 +759,10 @@ def build_tasking_pack(area_code: str, month_from: str, month_to: str, out_dir: 
     persistence, persistence_cells, persistence_note = _persistence(
         store, area_cfg.code, months, group.types, area=area, analysis=analysis,
         bandwidth=bandwidth, cell_size=cell_size, threshold_value=threshold_value)
+    emerging = _emerging_by_hotspot(store, area_cfg.code, requested, group.types, area=area,
+                                    outlines=outlines)
+    if emerging is not None:  # enough contiguous months: it replaces the two-period change
+        persistence, persistence_cells, persistence_note = emerging
     ids = assign_to_polygons(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),
                              outlines, "hotspot_id")
     profiles = hotspot_profiles(

@@ -26,7 +26,7 @@ from hotspots.evaluation import choose_bandwidth
 from hotspots.getis_ord import gi_star_lsoas
 from hotspots.harm import harm_weights
 from hotspots.kde import kernel_density
-from hotspots.need import lsoa_need_table
+from hotspots.need import lsoa_need_table, protect_need_table
 from hotspots.profile import hotspot_profiles as profile_hotspots
 from hotspots.profile import persistence_by_outline
 from hotspots.summary import assign_to_polygons
@@ -401,7 +401,7 @@ def need_table(area_code: str | None, months: tuple[str, ...], crime_group: str,
 def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
                 threshold_value, measure, disclosure, version) -> pd.DataFrame:
     incidents = selected_incidents(area_code, months, crime_group)
-    before_months = pipeline.previous_period(months, available_months())
+    before_months, comparison = pipeline.comparable_previous_period(months, available_months())
     previous = selected_incidents(area_code, before_months, crime_group) if before_months \
         else None
     analysis = hotspots(area_code, months, crime_group, bandwidth=bandwidth,
@@ -411,8 +411,11 @@ def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_
                                 analysis.outlines, "hotspot_id") >= 0
     table = lsoa_need_table(pipeline.area_lsoas(lsoa_table(), area_code), incidents, previous,
                             hotspot_lsoas=set(incidents.loc[inside, "lsoa21cd"]),
-                            harm=_weight(measure))
+                            harm=None if disclosure is not None else _weight(measure))
+    if disclosure is not None:
+        table = protect_need_table(table, disclosure)
     table.attrs["previous_months"] = before_months
+    table.attrs["comparison"] = comparison
     return table
 
 
@@ -454,3 +457,69 @@ def _gi_star(area_code, months, crime_group, measure, version) -> gpd.GeoDataFra
     return gi_star_lsoas(selected_incidents(area_code, months, crime_group),
                          pipeline.area_lsoas(lsoa_table(), area_code), weight=_weight(measure),
                          permutations=GI_PERMUTATIONS, seed=0)
+
+
+def concentration(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+                  replicates: int = 200) -> list:
+    """Lorenz curves, Gini and generalised Gini over map points, 100 m cells and LSOAs, for
+    counts and harm (:func:`hotspots.concentration.concentration_table`).
+
+    The universe of map points is every police.uk map point stored in the area (all months
+    and crime types)."""
+    return _concentration(area_code, months, crime_group, replicates, store_version())
+
+
+@st.cache_data(show_spinner="Measuring how concentrated incidents are…", max_entries=16)
+def _concentration(area_code, months, crime_group, replicates, version) -> list:
+    from hotspots.concentration import concentration_table
+
+    lsoas = pipeline.area_lsoas(lsoa_table(), area_code)
+    incidents = selected_incidents(area_code, months, crime_group)
+    lad = lsoas["lad_code"].iloc[0] if pipeline.is_ward_code(area_code) else area_code
+    universe = store().query(area_code=lad, columns=["x", "y", "lsoa21cd"])
+    if pipeline.is_ward_code(area_code):
+        universe = universe[universe["lsoa21cd"].isin(lsoas["lsoa21cd"])]
+    return concentration_table(incidents, study_area=pipeline.study_area(lsoa_table(), area_code),
+                               lsoa_codes=lsoas["lsoa21cd"], universe=universe,
+                               replicates=replicates)
+
+
+def emerging_months(months: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """The months of the emerging hot spot cube for a selection (empty when too few), and
+    the plain-language account (:func:`hotspots.emerging.cube_months`)."""
+    from hotspots.emerging import cube_months
+
+    minimum = int(get_config().setting("emerging_min_months").default)
+    run, _, message = cube_months(months, available_months(), min_months=minimum)
+    return run, message
+
+
+def emerging(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+             disclosure: DisclosureRule | None = None):
+    """Emerging hot spots of the selection (:func:`hotspots.emerging.emerging_hotspots`).
+
+    With `disclosure`, only cells with at least ``rule.threshold`` incidents over the cube and
+    ``rule.threshold`` incidents within ``rule.support_radius_m`` of their centre keep their
+    category, and no z, p, trend or count is kept
+    (:func:`hotspots.emerging.protect_emerging`)."""
+    return _emerging(area_code, months, crime_group, disclosure, store_version())
+
+
+@st.cache_data(show_spinner="Building the space-time cube (emerging hot spots)…", max_entries=16)
+def _emerging(area_code, months, crime_group, disclosure, version):
+    from hotspots.emerging import emerging_hotspots, protect_emerging
+
+    config = get_config()
+    incidents = selected_incidents(area_code, months, crime_group)
+    result = emerging_hotspots(
+        incidents, pipeline.study_area(lsoa_table(), area_code), months=months,
+        stored_months=available_months(),
+        cell_size=float(config.setting("emerging_cell_size").default),
+        min_months=int(config.setting("emerging_min_months").default))
+    if disclosure is None or not result.enough:
+        return result
+    inside = incidents["month"].astype(str).isin(result.months).to_numpy()
+    return protect_emerging(result, incidents["x"].to_numpy(float)[inside],
+                            incidents["y"].to_numpy(float)[inside],
+                            threshold=disclosure.threshold,
+                            support_radius_m=disclosure.support_radius_m)

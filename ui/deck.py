@@ -31,6 +31,7 @@ LAYERS: dict[str, str] = {
     "hotspots": "Hotspot outlines",
     "predicted": "Predicted hotspot cells (back-tested default method)",
     "change": "Change since the previous period",
+    "emerging": "Emerging hot spots (space-time Gi*)",
     "clusters": "DBSCAN cluster outlines",
     "gi_star": "Gi* hot and cold spots (LSOAs, FDR-corrected)",
     "lsoa_boundaries": "LSOA boundaries",
@@ -59,6 +60,19 @@ CHANGE_COLOURS: dict[int, list[int]] = {
     3: [178, 24, 43, 220],     # intensifying
     4: [67, 147, 195, 200],    # diminishing
     5: [146, 197, 222, 170],   # ceased
+}
+#: Emerging hot spot categories (hotspots.emerging.EMERGING_CATEGORIES) and their colours, as
+#: ArcGIS Pro draws them: reds for hot patterns and blues for cold ones, darkest for new,
+#: consecutive and intensifying, pale for diminishing and historical. "no pattern" is not drawn.
+EMERGING_COLOURS: dict[str, list[int]] = {
+    "new hot spot": [128, 0, 0, 220], "consecutive hot spot": [191, 0, 0, 210],
+    "intensifying hot spot": [230, 0, 0, 210], "persistent hot spot": [255, 85, 85, 200],
+    "diminishing hot spot": [255, 150, 150, 190], "sporadic hot spot": [255, 140, 0, 190],
+    "oscillating hot spot": [255, 200, 60, 190], "historical hot spot": [255, 210, 210, 180],
+    "new cold spot": [0, 0, 128, 220], "consecutive cold spot": [0, 40, 191, 210],
+    "intensifying cold spot": [0, 90, 230, 210], "persistent cold spot": [85, 140, 255, 200],
+    "diminishing cold spot": [150, 185, 255, 190], "sporadic cold spot": [0, 170, 170, 190],
+    "oscillating cold spot": [120, 210, 210, 190], "historical cold spot": [210, 225, 255, 180],
 }
 PREDICTED_COLOUR = [94, 60, 153]
 #: Gi* classes (hotspots.getis_ord) and their colours; "not significant" is not drawn.
@@ -203,6 +217,42 @@ def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str,
     return tips
 
 
+def emerging_records(cells: pd.DataFrame, cell_size: float, *, exact: bool = True) -> list[dict]:
+    """One PolygonLayer record per cell with an emerging pattern: the square in lon/lat, its
+    ArcGIS colour and an escaped tooltip.
+
+    `cells` is :meth:`hotspots.emerging.EmergingHotSpots.cells` (centres in EPSG:27700).
+    Without `exact` (aggregate-only roles) the tooltip gives the category only."""
+    if cells.empty:
+        return []
+    half = cell_size / 2
+    frame = gpd.GeoDataFrame(
+        cells.reset_index(drop=True),
+        geometry=shapely.box(cells["x"] - half, cells["y"] - half, cells["x"] + half,
+                             cells["y"] + half), crs="EPSG:27700")
+    records = polygon_records(frame, ["category", "trend_z", "trend_p", "hot_months",
+                                      "cold_months", "months"])
+    for record in records:
+        category = str(record.pop("category"))
+        record["fill"] = EMERGING_COLOURS.get(category, [0, 0, 0, 0])
+        tz, tp = record.pop("trend_z"), record.pop("trend_p")
+        hot, cold, months = (record.pop("hot_months"), record.pop("cold_months"),
+                             record.pop("months"))
+        record["tooltip"] = f"<b>{_escape(category.capitalize())}</b>" + (
+            f"<br/>Significant hot months: {int(hot)} of {int(months)}; cold: {int(cold)}"
+            f"<br/>Trend of Gi* z (Mann-Kendall): z = {tz:.2f}, p = {tp:.3f}" if exact else "")
+    return records
+
+
+def emerging_layer(records: list[dict]) -> pdk.Layer:
+    """Emerging hot spot cells filled by their category's colour, with tooltips."""
+    return pdk.Layer("PolygonLayer", id="emerging", data=records, get_polygon="polygon",
+                     get_fill_color="fill", filled=True, stroked=True,
+                     get_line_color=[60, 60, 60, 120],
+                     line_width_units=pdk.types.String("pixels"), get_line_width=0.5,
+                     pickable=True, auto_highlight=True)
+
+
 def focus_layer(records: list[dict]) -> pdk.Layer:
     """The place found with "find a place": a thick amber outline."""
     return pdk.Layer("PolygonLayer", id="focus", data=records, get_polygon="polygon",
@@ -312,7 +362,9 @@ def legend_html(*, layers: list[str], domain_label: str, density: DensityImage |
                 risk: DensityImage | None = None,
                 risk_title: str = "Incidents per 1,000 residents (over the period)",
                 threshold_label: str | None = None, predicted_label: str | None = None,
-                change_label: str | None = None, rank_label: str = "incident count") -> str:
+                change_label: str | None = None, rank_label: str = "incident count",
+                emerging_label: str | None = None,
+                emerging_present: tuple[str, ...] = ()) -> str:
     """A small legend for the layers shown; every text argument is escaped."""
     parts = ['<div style="font-size:12px;line-height:1.6">']
     if "choropleth" in layers:
@@ -340,6 +392,14 @@ def legend_html(*, layers: list[str], domain_label: str, density: DensityImage |
             f'background:rgba({c[0]},{c[1]},{c[2]},{c[3] / 255:.2f})"></span> {names[k]}'
             for k, c in CHANGE_COLOURS.items())
         parts.append(f"<div><b>Change</b> ({_escape(change_label)}): {swatches}</div>")
+    if "emerging" in layers and emerging_label:
+        shown = [name for name in EMERGING_COLOURS if name in emerging_present]
+        swatches = " ".join(
+            f'<span style="display:inline-block;width:12px;height:12px;'
+            f'background:rgba({c[0]},{c[1]},{c[2]},{c[3] / 255:.2f})"></span> {_escape(name)}'
+            for name, c in EMERGING_COLOURS.items() if name in shown) or "no cell with a pattern"
+        parts.append(f"<div><b>Emerging hot spots</b> ({_escape(emerging_label)}): "
+                     f"{swatches}</div>")
     if "gi_star" in layers:
         swatches = " ".join(
             f'<span style="display:inline-block;width:12px;height:12px;'

@@ -12,6 +12,7 @@ import streamlit as st
 from config import AppConfig
 from geodata.reference import IOD_DOMAINS
 from hotspots.disclosure import DisclosureRule, protect_table, shown_count
+from hotspots import pipeline
 from hotspots.pipeline import area_lsoas
 from ui import data, deck
 from ui.disclosure import current_rule
@@ -141,11 +142,23 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
                                      threshold_value=filters.threshold_value,
                                      measure=filters.measure, disclosure=rule)
         if change is None:
-            notes.append("No earlier months are stored, so there is no change to show.")
+            notes.append(pipeline.comparable_previous_period(filters.months,
+                                                             data.available_months())[1])
         else:
             image = deck.category_image(change.classes, change.grid.bounds, deck.CHANGE_COLOURS)
             layers.append(deck.image_layer(image, layer_id="change", opacity=0.9))
             legend["change_label"] = (f"{_span(filters.months)} against {_span(before)}")
+    if "emerging" in filters.layers:
+        result = data.emerging(area_code, filters.months, filters.crime_group, disclosure=rule)
+        if not result.enough:
+            notes.append(result.message + " The emerging hot spot layer is not drawn.")
+        else:
+            cells = result.cells()
+            layers.append(deck.emerging_layer(deck.emerging_records(
+                cells, result.grid.cell_size, exact=rule is None)))
+            legend["emerging_label"] = (f"{_span(result.months)}, {result.grid.cell_size:g} m "
+                                        f"cells, Gi* FDR 90%, Mann-Kendall trend")
+            legend["emerging_present"] = tuple(sorted(set(cells["category"])))
     if "gi_star" in filters.layers and n_incidents:
         layers.append(deck.choropleth_layer(_gi_records(area_code, filters, exact=rule is None),
                                             layer_id="gi_star"))
@@ -241,7 +254,8 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     if "choropleth" in filters.layers:
         layers.append(deck.choropleth_layer(_lsoa_records(area_code, filters)))
     extra, legend, notes = _analysis_layers(area_code, filters, n_incidents, analysis, rule)
-    layers += [layer for layer in extra if layer.id in ("density", "risk", "change", "gi_star")]
+    layers += [layer for layer in extra
+               if layer.id in ("density", "risk", "change", "emerging", "gi_star")]
     if "lsoa_boundaries" in filters.layers:
         records = (_lsoa_records(area_code, filters) if "choropleth" not in filters.layers
                    else [{"polygon": r["polygon"]} for r in layers[0].data])
@@ -268,7 +282,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
             _outline_records(clusters.outlines, id_name="cluster_id", title="Cluster"),
             layer_id="clusters", colour=deck.CLUSTER_COLOUR))
     max_points = int(config.setting("max_points_shown").default)
-    if "points" in filters.layers:
+    if "points" in filters.layers and not aggregate_only:  # never for partner or public
         if n_incidents <= max_points:
             layers.append(deck.points_layer(_point_records(area_code, filters)))
         else:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
+from hotspots import pipeline
 from hotspots.disclosure import DisclosureRule, protect_table, shown_count
 from ui import data
 from ui.disclosure import current_rule
@@ -67,4 +69,22 @@ def trend_chart(months: tuple[str, ...], crime_group: str, *, area: str | None =
         trend = protect_table(trend, rule, counts=list(trend.columns), text=False)
         st.caption(f"Monthly counts rounded to multiples of {rule.rounding}; months with "
                    f"fewer than {rule.threshold} incidents are left out.")
-    st.line_chart(trend, x_label="Month", y_label="Incidents")
+    st.altair_chart(trend_figure(trend), width="stretch")
+
+
+def trend_figure(trend: pd.DataFrame) -> alt.Chart:
+    """Monthly counts on a real time axis: one line per run of consecutive stored months, so
+    that months not stored show as gaps instead of being drawn side by side."""
+    runs = {month: number for number, run in enumerate(pipeline.contiguous_runs(trend.index))
+            for month in run}
+    long = trend.rename_axis("month").reset_index().melt(
+        id_vars="month", var_name="Area", value_name="Incidents").dropna(subset=["Incidents"])
+    long["Month"] = pd.to_datetime(long["month"] + "-01")
+    long["run"] = long["month"].map(runs)
+    base = alt.Chart(long).encode(
+        x=alt.X("Month:T", title="Month", axis=alt.Axis(format="%Y-%m", tickCount="month")),
+        y=alt.Y("Incidents:Q", title="Incidents per month"),
+        color=alt.Color("Area:N", title=None),
+        tooltip=[alt.Tooltip("Area:N"), alt.Tooltip("month:N", title="Month"),
+                 alt.Tooltip("Incidents:Q", format=",")])
+    return base.mark_line().encode(detail="run:N") + base.mark_point(filled=True, size=40)

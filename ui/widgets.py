@@ -13,7 +13,9 @@ import streamlit as st
 
 from config import AppConfig, Setting
 from geodata.reference import IOD_DOMAINS
+from hotspots.pipeline import latest_contiguous
 from ui.access import viewer
+from ui.data import emerging_months
 from ui.deck import DEFAULT_LAYERS, LAYERS
 from ui.disclosure import current_rule
 
@@ -64,15 +66,18 @@ def period_filters(config: AppConfig, months: list[str], *, key: str) -> tuple[t
         help="; ".join(f"{g.name}: {g.help}" for g in config.crime_groups[:1]) or None,
         key=f"{key}_group")
     st.sidebar.caption(config.crime_group(group).help)
-    if len(months) > 1:
-        first = _query_default("from", months, months[0])
-        last = _query_default("to", months, months[-1])
+    if len(months) > 1:  # by default the latest three contiguous stored months
+        latest = latest_contiguous(months, 3)
+        first = _query_default("from", months, latest[0])
+        last = _query_default("to", months, latest[-1])
         if months.index(first) > months.index(last):
             first, last = months[0], months[-1]
         start, end = st.sidebar.select_slider(
             "Months", options=months, value=(first, last), key=f"{key}_months",
             help="police.uk publishes months only (no dates or times). Months with no data "
-                 "in the store are not offered.")
+                 "in the store are not offered; by default the latest three consecutive "
+                 "stored months. A range with missing months has no comparable earlier "
+                 "period, so changes are not shown for it.")
         chosen = tuple(months[months.index(start):months.index(end) + 1])
     else:
         chosen = tuple(months)
@@ -132,9 +137,14 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
         measure = "count"
     # Incident points only for roles that may see them (not partner or public).
     layer_names = [k for k in LAYERS if k != "points" or viewer().sees_points]
+    # Emerging hot spots replace the two-period change where enough contiguous months are
+    # stored; otherwise the change layer stays and the emerging one is not offered.
+    emerging_ok = bool(emerging_months(chosen)[0]) if chosen else False
+    layer_names = [k for k in layer_names if k != ("change" if emerging_ok else "emerging")]
+    swap = {"change": "emerging"} if emerging_ok else {}
     requested = st.query_params.get("layers")
-    initial = [k for k in (requested.split(",") if requested else DEFAULT_LAYERS)
-               if k in layer_names]
+    initial = [swap.get(k, k) for k in (requested.split(",") if requested else DEFAULT_LAYERS)]
+    initial = [k for k in dict.fromkeys(initial) if k in layer_names]
     with sidebar.expander("Map layers", expanded=True):
         layers = st.multiselect("Layers shown", layer_names, default=initial,
                                 format_func=LAYERS.get, key=f"{key}_layers",

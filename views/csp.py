@@ -5,6 +5,7 @@ import streamlit as st
 from config import get_config
 from ui import data
 from ui.access import audit, viewer
+from ui.emerging_view import emerging_section
 from ui.map_view import freshness_caption, render_map_section
 from ui.summary_view import csp_cards, trend_chart
 from ui.places import find_a_place
@@ -45,6 +46,8 @@ def render(area_code: str) -> None:
         f" in {data.wards().set_index('ward_code').loc[ward, 'ward_name']} ward"
     st.subheader(f"{filters.crime_group}: hotspots and clusters{ward_name}")
     render_map_section(map_area, filters, config, focus=focus)
+    st.subheader("Emerging hot spots (space-time Gi*)")
+    emerging_section(map_area, filters)
     if current.sees_points:  # the pack lists streets: not for aggregate-only roles
         st.subheader("Tasking pack")
         tasking_pack(area_code, filters, key=area.slug)

@@ -5,6 +5,7 @@ import streamlit as st
 from config import get_config
 from ui import data, need_view
 from ui.access import allowed_areas
+from ui.concentration_view import concentration_section
 from ui.disclosure import current_rule
 from ui.map_view import attribution, freshness_caption
 from ui.places import find_a_place
@@ -34,17 +35,19 @@ table = data.need_table(
     threshold_method=str(config.setting("hotspot_threshold_method").default),
     threshold_value=float(config.setting("hotspot_top_percent").default), measure=measure,
     disclosure=rule)
-previous = table.attrs.get("previous_months") or ()
+comparison = table.attrs.get("comparison", "")
 st.caption(
-    f"{group}, {months[0]} to {months[-1]}. Rates are per 1,000 Census 2021 residents over the "
-    f"period; the 16–34 rate divides all incidents by residents aged 16–34 (police.uk records "
-    f"no ages). 'In a hotspot': at least one incident inside a current hotspot outline (densest "
-    f"2% of the area). Change: against "
-    + (f"{previous[0]} to {previous[-1]}." if previous else "no earlier stored period."))
+    f"{group}, {months[0]} to {months[-1]} ({len(months)} month(s)). Rates are per 1,000 "
+    f"Census 2021 residents over those months; the 16–34 rate divides all incidents by "
+    f"residents aged 16–34 (police.uk records no ages). 'In a hotspot': at least one incident "
+    f"inside a current hotspot outline (densest 2% of the area). Change: {comparison}")
 
 st.subheader("LSOAs")
 shown = need_view.filtered(table, key="need")
 need_view.lsoa_table(shown, file_name=f"need-{area or 'humber'}-{months[0]}-{months[-1]}.csv")
+
+st.subheader("How concentrated is it?")
+concentration_section(area, months, group)
 
 left, right = st.columns([3, 2])
 with left:

@@ -5,6 +5,7 @@ import streamlit as st
 from config import get_config
 from ui import data
 from ui.map_view import freshness_caption, render_map_section
+from ui.concentration_view import concentration_section
 from ui.places import find_a_place
 from ui.summary_view import csp_cards, summary_table, trend_chart
 from ui.widgets import map_filters
@@ -25,6 +26,9 @@ with left:
     summary_table(summary)
 with right:
     trend_chart(filters.months, filters.crime_group)
+
+st.subheader("How concentrated is it?")
+concentration_section(None, filters.months, filters.crime_group)
 
 st.subheader("Where incidents concentrate")
 render_map_section(None, filters, config, focus=focus)

@@ -125,3 +125,28 @@ def test_protected_clusters_do_not_move_when_eps_reaches_an_isolated_incident():
     unprotected = cluster_analysis(incidents, lsoas=lsoas, eps=gap + 0.5, min_samples=1,
                                    max_memory_mb=512.0)
     assert "Beta" in unprotected.table["lsoa_names"].iloc[0]  # the attack works without it
+
+
+def test_a_change_is_measured_only_against_the_contiguous_period_just_before():
+    from hotspots.pipeline import (calendar_months, comparable_previous_period,
+                                   contiguous_runs, latest_contiguous)
+
+    shipped = ["2022-01", "2024-01", "2024-02", "2024-03"]
+    # 2024-01..03 against the one stored month 2022-01 showed +126% to +400%: no longer
+    before, reason = comparable_previous_period(["2024-01", "2024-02", "2024-03"], shipped)
+    assert before == () and "2023-10 to 2023-12" in reason and "not all stored" in reason
+    before, reason = comparable_previous_period(["2024-02", "2024-03"], shipped)
+    assert before == () and "2023-12 to 2024-01" in reason  # half of it stored is not enough
+    before, reason = comparable_previous_period(["2024-03"], shipped)
+    assert before == ("2024-02",) and reason == "Compared with 2024-02, the 1 month(s) just before."
+    before, reason = comparable_previous_period(["2024-02", "2024-03"],
+                                                [*shipped, "2023-12"])
+    assert before == ("2023-12", "2024-01")
+    before, reason = comparable_previous_period(["2022-01", "2024-01"], shipped)
+    assert before == () and "not contiguous" in reason and "e.g. 2022-02" in reason
+    assert calendar_months("2023-11", "2024-02") == ("2023-11", "2023-12", "2024-01", "2024-02")
+    assert contiguous_runs(shipped) == [("2022-01",), ("2024-01", "2024-02", "2024-03")]
+    assert latest_contiguous(shipped) == ("2024-01", "2024-02", "2024-03")
+    assert latest_contiguous(["2024-01", "2024-03"]) == ("2024-03",)
+    with pytest.raises(ValueError, match="A month must be written YYYY-MM"):
+        calendar_months("2024-13", "2024-14")

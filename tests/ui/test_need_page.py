@@ -51,16 +51,17 @@ def test_lsoa_figures_are_traceable_to_the_raw_files():
         assert table.loc[code, "Rate per 1,000"] == pytest.approx(
             1000 * expected / lsoas.loc[code, "population"])
         assert table.loc[code, "IMD decile"] == lsoas.loc[code, "imd_decile"]
-    # The previous equal period is the three stored months before 2024-01: only 2022-01,
-    # whose 2011 LSOA codes are the 2021 codes for unchanged LSOAs.
-    lookup = pd.read_csv(REPO_ROOT / "data/lookups/lsoa11_lsoa21_lad22_humber.csv")
-    unchanged = set(lookup.loc[lookup["CHGIND"] == "U", "LSOA21CD"])
-    january_2022 = pd.read_csv(shipped_crime_files()[0])
-    for code in [c for c in table.index if c in unchanged][:3]:
-        expected = int((january_2022["Crime type"].isin(SERIOUS)
-                        & (january_2022["LSOA code"] == code)).sum())
-        assert table.loc[code, "Incidents, previous period"] == expected
-        assert table.loc[code, "Change"] == table.loc[code, "Incidents"] - expected
+    # The three months before 2024-01 (2023-10..12) are not stored: no previous figures.
+    assert table["Incidents, previous period"].isna().all() and table["Change"].isna().all()
+    # March against February, both stored: the previous figures trace to February's file.
+    at.select_slider(key="need_months").set_value(("2024-03", "2024-03")).run()
+    march = at.dataframe[0].value.set_index("LSOA code")
+    february = pd.read_csv(next(p for p in shipped_crime_files() if "2024-02" in p.name))
+    for code in march.index[:3]:
+        expected = int((february["Crime type"].isin(SERIOUS)
+                        & (february["LSOA code"] == code)).sum())
+        assert march.loc[code, "Incidents, previous period"] == expected
+        assert march.loc[code, "Change"] == march.loc[code, "Incidents"] - expected
     assert table["In a hotspot"].any()
 
 
@@ -95,3 +96,22 @@ def test_need_table_can_rank_by_harm(need_page):
     assert {"Harm (CSS)", "Harm per 1,000"} <= set(table.columns)
     ranked = table["Harm per 1,000"].dropna()
     assert ranked.is_monotonic_decreasing
+
+
+def test_change_is_empty_with_its_reason_when_no_comparable_period_is_stored():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    at.switch_page("views/need.py").run()
+    assert not at.exception
+    assert at.select_slider(key="need_months").value == ("2024-01", "2024-03")  # the default
+    table = at.dataframe[0].value
+    assert table["Change"].isna().all() and table["Change (%)"].isna().all()
+    caption = next(c.value for c in at.caption if "Change:" in c.value)
+    assert "2023-10 to 2023-12" in caption and "no change is shown" in caption
+    at.select_slider(key="need_months").set_value(("2024-02", "2024-03")).run()
+    assert at.dataframe[0].value["Change"].isna().all()
+    at.select_slider(key="need_months").set_value(("2024-03", "2024-03")).run()
+    table = at.dataframe[0].value
+    assert table["Change"].notna().all()  # March against February: both stored
+    assert any("Compared with 2024-02" in c.value for c in at.caption)
