@@ -42,10 +42,19 @@ def _page(target, *, title: str, url_path: str, allowed: bool, default: bool = F
 
 humber = [
     _page("views/overview.py", title=f"{config.region.name} overview", url_path="overview",
-          allowed=current.humber_wide, default=current.humber_wide),
-    _page("views/need.py", title="Need (commissioning)", url_path="need", allowed=True,
-          default=not current.humber_wide),
+          allowed=current.humber_wide),
+    _page("views/need.py", title="Need (commissioning)", url_path="need", allowed=True),
 ]
+
+
+def _home() -> None:
+    """The root URL opens the viewer's landing page under its own address, so that a shared
+    link to ``/overview`` or ``/need`` opens that page (Streamlit serves the default page only
+    at ``/``: marking the overview default made ``/overview`` a "Page not found")."""
+    st.switch_page(humber[0] if current.humber_wide else humber[1])
+
+
+home = st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden")
 area_pages = []
 allowed_codes = current.area_codes(config.area_codes)
 for area in config.areas:
@@ -65,5 +74,5 @@ sections = {"Humber": humber, "Community Safety Partnerships": area_pages,
 visible = {name: [p for p in pages if p.visibility == "visible"]
            for name, pages in sections.items()}
 hidden = [p for pages in sections.values() for p in pages if p.visibility == "hidden"]
-visible["Humber"] += hidden  # hidden pages show in no section; "Need" keeps Humber non-empty
+visible["Humber"] += [home, *hidden]  # hidden pages show in no section; "Need" keeps it non-empty
 st.navigation({name: pages for name, pages in visible.items() if pages}).run()

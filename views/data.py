@@ -27,13 +27,18 @@ with st.form("ingest_form", clear_on_submit=True):
     uploads = st.file_uploader("Incident files", accept_multiple_files=True,
                                type=["csv", "zip", "geojson", "json", "gpkg"],
                                key="ingest_uploads")
-    source = st.selectbox("Source", list(sources), key="ingest_source",
+    names = list(sources)
+    # police.uk by default; after an upload the form is cleared, but the source kept.
+    remembered = st.session_state.get("last_ingest_source", "police_uk")
+    source = st.selectbox("Source", names, key="ingest_source",
+                          index=names.index(remembered) if remembered in names else 0,
                           format_func=lambda name: f"{name}: {sources[name].description}")
     submitted = st.form_submit_button("Ingest")
 
 if submitted and not uploads:
     st.warning("Choose one or more files first.")
 elif submitted:
+    st.session_state["last_ingest_source"] = source
     current = viewer()
     user = getpass.getuser() if current is LOCAL_ANALYST else current.name
     try:

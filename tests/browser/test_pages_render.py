@@ -36,6 +36,7 @@ def test_page_renders_a_non_blank_map(browser, app_url, slug, title):
     try:
         assert page.get_by_role("heading", name=title).first.is_visible()
         assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_text("Page not found").count() == 0  # bookmarked links work
         chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
         png = chart.screenshot()
         ARTIFACTS.mkdir(exist_ok=True)
@@ -69,5 +70,16 @@ def test_evidence_pages_render_without_errors(browser, app_url, slug, title):
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / f"page-{slug}.png"), full_page=True)
         assert not errors, f"JavaScript errors: {errors}"
+    finally:
+        page.close()
+
+
+def test_the_root_address_opens_the_overview_under_its_own_address(browser, app_url):
+    page, errors = _load_page(browser, app_url + "/")
+    try:
+        assert page.get_by_role("heading", name="Humber overview").first.is_visible()
+        assert page.url.split("?")[0].endswith("/overview")  # a link copied now works later
+        assert page.get_by_text("Page not found").count() == 0
+        assert not errors
     finally:
         page.close()

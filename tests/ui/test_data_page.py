@@ -21,6 +21,7 @@ def test_data_page_lists_the_seeded_ingests():
         ingests["file"])
     assert any(h.value == "Audit log" for h in at.subheader)
     assert at.button(key="FormSubmitter:ingest_form-Ingest").label == "Ingest"
+    assert at.selectbox(key="ingest_source").value == "police_uk"  # not the A&E example
 
 
 def test_data_page_says_whether_the_audit_log_is_intact():
