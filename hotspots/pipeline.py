@@ -152,7 +152,8 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     if disclosure is not None:
         table = _protected_mix(table, incidents, ids, "hotspot_id", disclosure, lsoas)
     outlines, table = _join_outline_table(outlines, table, "hotspot_id",
-                                          rank_by="weight" if weight else "incidents")
+                                          rank_by="weight" if weight else "incidents",
+                                          drop_empty=True)
     if disclosure is not None:
         outlines, table = protect_areas(outlines, table, disclosure, id_name="hotspot_id")
     return HotspotAnalysis(surface=surface, threshold=float(threshold), threshold_label=label,
@@ -312,11 +313,14 @@ def _with_weight(incidents: pd.DataFrame, weight: str | None) -> pd.DataFrame:
 
 
 def _join_outline_table(outlines: gpd.GeoDataFrame, table: pd.DataFrame, id_name: str,
-                        rank_by: str = "incidents") -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+                        rank_by: str = "incidents", drop_empty: bool = False,
+                        ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Give every outline its table row (0 incidents if none fell inside) and re-rank.
 
     Ids are renumbered 1..k by `rank_by` (incidents inside, or their harm ``weight``),
-    descending, so the map labels and the ranked table agree.
+    descending, so the map labels and the ranked table agree. With `drop_empty`, outlines
+    holding no incident (a density contour raised by incidents just outside it) are left
+    out: a "hotspot" of 0 incidents is a smoothing artefact, not a place to task.
     """
     if outlines.empty:
         return outlines, table.iloc[0:0]
@@ -324,6 +328,10 @@ def _join_outline_table(outlines: gpd.GeoDataFrame, table: pd.DataFrame, id_name
                                       if c in outlines.columns and c != id_name])
     merged = outlines.merge(table, on=id_name, how="left")
     merged["incidents"] = merged["incidents"].fillna(0).astype("int64")
+    if drop_empty:
+        merged = merged[merged["incidents"] > 0]
+        if merged.empty:
+            return merged.reset_index(drop=True), table.iloc[0:0]
     for column in ("crime_mix", "lsoa_names", "imd_deciles"):
         merged[column] = merged[column].fillna("")
     merged["lsoas"] = merged["lsoas"].fillna(0).astype("int64")

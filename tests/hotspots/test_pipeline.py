@@ -150,3 +150,27 @@ def test_a_change_is_measured_only_against_the_contiguous_period_just_before():
     assert latest_contiguous(["2024-01", "2024-03"]) == ("2024-03",)
     with pytest.raises(ValueError, match="A month must be written YYYY-MM"):
         calendar_months("2024-13", "2024-14")
+
+
+def test_no_hotspot_of_zero_incidents_is_listed_on_the_shipped_data():
+    """Hull's hotspots 16-18 held no incident (contours raised by incidents just outside)."""
+    from config import get_config
+    from geodata.incidents import load_incidents
+    from geodata.paths import shipped_crime_files
+    from geodata.reference import load_lsoa11_lookup, load_lsoa_table
+    from hotspots.pipeline import study_area
+
+    lsoas = load_lsoa_table()
+    types = {t for g in get_config().crime_groups for t in g.types}
+    incidents = select_incidents(
+        load_incidents([p for p in shipped_crime_files() if "2024-" in p.name], lsoas=lsoas,
+                       lookup=load_lsoa11_lookup(), known_crime_types=types).accepted,
+        area_code="E06000010", months=["2024-01", "2024-02", "2024-03"],
+        crime_types=get_config().crime_group("Serious violence (police.uk proxy)").types)
+    analysis = hotspot_analysis(incidents, study_area=study_area(lsoas, "E06000010"),
+                                lsoas=lsoas, bandwidth=100.0, cell_size=100.0,
+                                threshold_method="top_percent", threshold_value=2.0)
+    assert len(analysis.table) > 5
+    assert (analysis.table["incidents"] > 0).all()
+    assert analysis.table["hotspot_id"].tolist() == list(range(1, len(analysis.table) + 1))
+    assert len(analysis.outlines) == len(analysis.table)
