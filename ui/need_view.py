@@ -97,10 +97,22 @@ def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
         "Rate per 1,000": st.column_config.NumberColumn(format="%.2f"),
         "Rate per 1,000 aged 16–34": st.column_config.NumberColumn(format="%.2f"),
         "IMD score": st.column_config.NumberColumn(format="%.1f"),
-        "Change (%)": st.column_config.NumberColumn(format="%.0f%%")})
-    st.download_button("Download this table (CSV)", frame_to_csv_bytes(shown),
+        "Change (%)": st.column_config.NumberColumn(format="%.0f%%"),
+        "Residents": st.column_config.NumberColumn(format="localized"),
+        "Residents aged 16–34": st.column_config.NumberColumn(format="localized")})
+    st.download_button("Download this table (CSV)", frame_to_csv_bytes(csv_figures(shown)),
                        file_name=file_name, mime="text/csv", key="need_download",
                        on_click=record_export, args=(f"need table {file_name}", len(shown)))
+
+
+#: Decimals of the figures in the Need table's CSV, as the table shows them.
+CSV_DECIMALS = {"Rate per 1,000": 2, "Rate per 1,000 aged 16–34": 2, "Harm per 1,000": 2,
+                "Harm (CSS)": 0, "IMD score": 1, "Change (%)": 0}
+
+
+def csv_figures(shown: pd.DataFrame) -> pd.DataFrame:
+    """The table as its CSV carries it: rates and scores rounded as the page shows them."""
+    return shown.round({c: d for c, d in CSV_DECIMALS.items() if c in shown.columns})
 
 
 def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig, *,

@@ -115,3 +115,14 @@ def test_change_is_empty_with_its_reason_when_no_comparable_period_is_stored():
     table = at.dataframe[0].value
     assert table["Change"].notna().all()  # March against February: both stored
     assert any("Compared with 2024-02" in c.value for c in at.caption)
+
+
+def test_the_need_csv_carries_figures_rounded_as_the_table_shows_them():
+    from ui.need_view import csv_figures
+
+    shown = pd.DataFrame({"LSOA": ["A"], "Rate per 1,000": [12.345678],
+                          "Rate per 1,000 aged 16–34": [40.0049], "IMD score": [31.26],
+                          "Change (%)": [12.5001], "Residents": [1523]})
+    rounded = csv_figures(shown)
+    assert rounded.iloc[0].tolist() == ["A", 12.35, 40.0, 31.3, 13.0, 1523]
+    assert shown["Rate per 1,000"].iloc[0] == 12.345678  # the input is not modified
