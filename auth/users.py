@@ -249,12 +249,7 @@ class UserStore:
         """
         validate_name(name)
         validate_password(password)
-        password_hash = self._hasher.hash(password)
-        with self._locked():
-            users = self._load()
-            stored = self._existing(users, name)
-            users[stored]["hash"] = password_hash
-            self._save(users)
+        self._update(name, "hash", self._hasher.hash(password))
 
     def set_role(self, name: str, role: str) -> None:
         """Give the user `name` (case-insensitive) a new role.
@@ -277,11 +272,13 @@ class UserStore:
         """
         validate_name(name)
         role_name, code = parse_role(role, known_lad_codes=self._codes)
-        label = Viewer(name=name, role=role_name, lad_code=code).label
+        self._update(name, "role", Viewer(name=name, role=role_name, lad_code=code).label)
+
+    def _update(self, name: str, field: str, value: str) -> None:
+        """Set one field of an existing user's record (locked read-modify-write)."""
         with self._locked():
             users = self._load()
-            stored = self._existing(users, name)
-            users[stored]["role"] = label
+            users[self._existing(users, name)][field] = value
             self._save(users)
 
     def fingerprint(self, name: str) -> str | None:

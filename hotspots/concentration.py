@@ -579,11 +579,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> list[Concentration]:
     """Parse arguments, load the files and return the figures (exits 2 on bad input)."""
-    from config import get_config
     from config.harm import get_harm_weights
-    from geodata.incidents import load_incidents
-    from geodata.paths import shipped_crime_files
-    from geodata.reference import load_lsoa11_lookup, load_lsoa_table
+    from hotspots._cli import checked_area_and_group, load_incident_files
     from hotspots.evaluate import month_range
     from hotspots.harm import harm_weights
     from hotspots.pipeline import area_lsoas, select_incidents
@@ -597,22 +594,9 @@ def run(argv: Sequence[str] | None = None) -> list[Concentration]:
         parser.error(str(error))
     if args.replicates < 0:
         parser.error(f"--replicates must be >= 0, got {args.replicates}.")
-    cfg = get_config()
-    codes = [a.code for a in cfg.areas]
-    if args.area is not None and args.area not in codes:
-        parser.error(f"Unknown area {args.area!r}; known: {', '.join(codes)}.")
-    group_name = args.crime_group or cfg.default_crime_group
-    groups = {g.name: g for g in cfg.crime_groups}
-    if group_name not in groups:
-        parser.error(f"Unknown crime group {group_name!r}; known: {', '.join(groups)}.")
-    paths = args.incidents if args.incidents else shipped_crime_files()
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if missing:
-        parser.error(f"No such incident file(s): {', '.join(missing)}.")
+    cfg, group = checked_area_and_group(parser, args.area, args.crime_group)
+    incidents, lsoas = load_incident_files(parser, args.incidents)
     all_types = {t for g in cfg.crime_groups for t in g.types}
-    lsoas = load_lsoa_table()
-    incidents = load_incidents(paths, lsoas=lsoas, lookup=load_lsoa11_lookup(),
-                               known_crime_types=all_types).accepted
     have = set(incidents["month"].astype(str))
     absent = sorted(set(months) - have)
     if absent:
@@ -621,7 +605,7 @@ def run(argv: Sequence[str] | None = None) -> list[Concentration]:
     universe = select_incidents(incidents, area_code=args.area, months=sorted(have),
                                 crime_types=all_types)
     selection = select_incidents(incidents, area_code=args.area, months=months,
-                                 crime_types=groups[group_name].types)
+                                 crime_types=group.types)
     selection["harm"] = harm_weights(selection["crime_type"], get_harm_weights().weights)
     return concentration_table(selection, study_area=union_of(lsoas, args.area),
                                lsoa_codes=area_lsoas(lsoas, args.area)["lsoa21cd"],

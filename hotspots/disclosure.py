@@ -132,14 +132,6 @@ def shown_count(value, rule: DisclosureRule) -> str:
     return f"<{rule.threshold}" if math.isnan(rounded) else f"{int(rounded):,}"
 
 
-def suppressed_count(value, threshold: int) -> str:
-    """``"<5"`` for a count below the threshold, else the count with thousands separators."""
-    threshold = _check_threshold(threshold)
-    if value is None or pd.isna(value):
-        return ""
-    return f"<{threshold}" if value < threshold else f"{int(round(value)):,}"
-
-
 def protect_table(frame: pd.DataFrame, rule: DisclosureRule, *, counts: Iterable[str],
                   rates: dict[str, str] | None = None, text: bool = True) -> pd.DataFrame:
     """A copy of `frame` safe to show an aggregate-only audience.
@@ -198,38 +190,6 @@ def mix_text(crime_types: Iterable[str], rule: DisclosureRule, *, top: int = 3) 
     if rest:
         parts.append(f"other types {shown_count(rest, rule)}")
     return ", ".join(parts)
-
-
-def suppress_table(frame: pd.DataFrame, *, threshold: int, counts: Iterable[str],
-                   rates: Iterable[str] = (), basis: str | None = None) -> pd.DataFrame:
-    """Suppression only (no rounding): counts below `threshold` as text, rates withheld.
-
-    Kept for callers that must not round; aggregate-only roles use :func:`protect_table`.
-    """
-    threshold = _check_threshold(threshold)
-    counts = list(counts)
-    result = frame.copy()
-    basis = basis or (counts[0] if counts else None)
-    if basis is not None:
-        small = pd.to_numeric(frame[basis], errors="coerce").fillna(0).to_numpy() < threshold
-        for column in rates:
-            result[column] = result[column].astype(float).mask(small)
-    for column in counts:
-        result[column] = [suppressed_count(v, threshold) for v in frame[column]]
-    return result
-
-
-def drop_small_areas(frame: pd.DataFrame, *, threshold: int,
-                     count: str = "incidents") -> pd.DataFrame:
-    """Only the rows (hotspots, clusters) built from at least `threshold` incidents."""
-    threshold = _check_threshold(threshold)
-    return frame[pd.to_numeric(frame[count], errors="coerce").fillna(0) >= threshold]
-
-
-def suppress_series(values: pd.Series, *, threshold: int) -> pd.Series:
-    """Numeric counts with those below the threshold withheld (NaN), e.g. for charts."""
-    threshold = _check_threshold(threshold)
-    return values.astype(float).mask(values < threshold)
 
 
 # -- surfaces ----------------------------------------------------------------------------------

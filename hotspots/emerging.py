@@ -54,10 +54,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage, special
+from scipy import special
 
 from hotspots._validation import check_float, check_int
-from hotspots.getis_ord import benjamini_hochberg
+from hotspots.getis_ord import benjamini_hochberg, distance_band_kernel, gi_star_kernel_z
 from hotspots.grid import Grid, cells_within, grid_for_extent
 
 __all__ = ["EMERGING_CATEGORIES", "MIN_MONTHS", "PATTERNS", "EmergingHotSpots",
@@ -202,6 +202,16 @@ def mann_kendall(series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return tuple(o[0] for o in out) if single else out
 
 
+def _cube_and_mask(cube, mask, func: str) -> tuple[np.ndarray, np.ndarray]:
+    """The cube as floats (T, ny, nx) and the mask as bools (ny, nx), checked."""
+    x = np.asarray(cube, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool)
+    if x.ndim != 3 or x.shape[1:] != m.shape:
+        raise ValueError(f"The 'cube' of {func} must have shape (T, ny, nx) and the 'mask' "
+                         f"(ny, nx). Got {x.shape} and {m.shape} instead.")
+    return x, m
+
+
 def space_time_gi(cube, mask, *, radius_cells: float = 1.5,
                   time_window: int = 1) -> np.ndarray:
     """Analytic Gi* z-score of every bin of a space-time cube.
@@ -228,33 +238,12 @@ def space_time_gi(cube, mask, *, radius_cells: float = 1.5,
         cube's bins). All NaN when the cube is constant.
     """
     func = "space_time_gi"
-    x = np.asarray(cube, dtype=np.float64)
-    m2 = np.asarray(mask, dtype=bool)
-    if x.ndim != 3 or x.shape[1:] != m2.shape:
-        raise ValueError(f"The 'cube' of {func} must have shape (T, ny, nx) and the 'mask' "
-                         f"(ny, nx). Got {x.shape} and {m2.shape} instead.")
+    x, m2 = _cube_and_mask(cube, mask, func)
     radius_cells = check_float(radius_cells, "radius_cells", func, low=1.0, low_open=False)
     time_window = check_int(time_window, "time_window", func, low=0)
-    m = np.broadcast_to(m2, x.shape)
-    n = int(m.sum())
-    out = np.full(x.shape, np.nan)
-    if n < 2:
-        return out
-    xm = np.where(m, x, 0.0)
-    xbar = xm.sum() / n
-    s = math.sqrt(max(0.0, float((xm ** 2).sum()) / n - xbar ** 2))
-    if s == 0:
-        return out
-    r = int(math.floor(radius_cells))
-    off = np.arange(-r, r + 1)
-    disc = (off[:, None] ** 2 + off[None, :] ** 2) <= radius_cells ** 2 + 1e-9
-    kernel = np.repeat(disc[None, :, :], 2 * time_window + 1, axis=0).astype(np.float64)
-    lag = ndimage.correlate(xm, kernel, mode="constant")
-    wsum = ndimage.correlate(m.astype(np.float64), kernel, mode="constant")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (lag - xbar * wsum) / (s * np.sqrt((n * wsum - wsum ** 2) / (n - 1)))
-    out[m] = z[m]
-    return out
+    disc = distance_band_kernel(radius_cells)
+    kernel = np.repeat(disc[None, :, :], 2 * time_window + 1, axis=0)
+    return gi_star_kernel_z(x, np.broadcast_to(m2, x.shape), kernel)
 
 
 def classify_emerging(hot, cold, trend_z, trend_p, *, trend_alpha: float = 0.05,
@@ -460,11 +449,7 @@ def emerging_from_cube(cube, mask, *, months: Sequence[str], grid: Grid | None =
     EmergingHotSpots
     """
     func = "emerging_from_cube"
-    x = np.asarray(cube, dtype=np.float64)
-    m = np.asarray(mask, dtype=bool)
-    if x.ndim != 3 or x.shape[1:] != m.shape:
-        raise ValueError(f"The 'cube' of {func} must have shape (T, ny, nx) and the 'mask' "
-                         f"(ny, nx). Got {x.shape} and {m.shape} instead.")
+    x, m = _cube_and_mask(cube, mask, func)
     months = tuple(months)
     if len(months) != x.shape[0]:
         raise ValueError(f"The 'months' parameter of {func} must name the {x.shape[0]} months "
@@ -662,10 +647,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(argv: Sequence[str] | None = None) -> EmergingHotSpots:
     """Parse arguments, load the files and run the analysis (exits 2 on bad input)."""
-    from config import get_config
-    from geodata.incidents import load_incidents
-    from geodata.paths import shipped_crime_files
-    from geodata.reference import load_lsoa11_lookup, load_lsoa_table
+    from hotspots._cli import checked_area_and_group, load_incident_files
     from hotspots.evaluate import month_range
     from hotspots.pipeline import select_incidents, study_area
 
@@ -673,22 +655,8 @@ def run(argv: Sequence[str] | None = None) -> EmergingHotSpots:
     args = parser.parse_args(argv)
     if not (math.isfinite(args.cell_size) and args.cell_size >= 50):
         parser.error(f"--cell-size must be at least 50 metres, got {args.cell_size}.")
-    cfg = get_config()
-    codes = [a.code for a in cfg.areas]
-    if args.area is not None and args.area not in codes:
-        parser.error(f"Unknown area {args.area!r}; known: {', '.join(codes)}.")
-    group_name = args.crime_group or cfg.default_crime_group
-    groups = {g.name: g for g in cfg.crime_groups}
-    if group_name not in groups:
-        parser.error(f"Unknown crime group {group_name!r}; known: {', '.join(groups)}.")
-    paths = args.incidents if args.incidents else shipped_crime_files()
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if missing:
-        parser.error(f"No such incident file(s): {', '.join(missing)}.")
-    all_types = {t for g in cfg.crime_groups for t in g.types}
-    lsoas = load_lsoa_table()
-    incidents = load_incidents(paths, lsoas=lsoas, lookup=load_lsoa11_lookup(),
-                               known_crime_types=all_types).accepted
+    _, group = checked_area_and_group(parser, args.area, args.crime_group)
+    incidents, lsoas = load_incident_files(parser, args.incidents)
     stored = sorted(set(incidents["month"].astype(str)))
     if not stored:
         parser.error("The files hold no incidents.")
@@ -697,7 +665,7 @@ def run(argv: Sequence[str] | None = None) -> EmergingHotSpots:
     except ValueError as error:
         parser.error(str(error))
     selection = select_incidents(incidents, area_code=args.area, months=months,
-                                 crime_types=groups[group_name].types)
+                                 crime_types=group.types)
     return emerging_hotspots(selection, study_area(lsoas, args.area), months=months,
                              stored_months=stored, cell_size=args.cell_size)
 

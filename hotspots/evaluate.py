@@ -79,10 +79,7 @@ def _fail(parser: argparse.ArgumentParser, message: str) -> None:
 
 def run(argv: Sequence[str] | None = None) -> pd.DataFrame:
     """Parse arguments, load the data and return the evaluation table (exits 2 on bad input)."""
-    from config import get_config
-    from geodata.incidents import load_incidents
-    from geodata.paths import shipped_crime_files
-    from geodata.reference import load_lsoa11_lookup, load_lsoa_table
+    from hotspots._cli import checked_area_and_group, load_incident_files
     from hotspots.evaluation import evaluate_methods
     from hotspots.pipeline import select_incidents, study_area
 
@@ -98,23 +95,10 @@ def run(argv: Sequence[str] | None = None) -> pd.DataFrame:
         _fail(parser, f"--train and --test overlap: {sorted(set(train) & set(test))}.")
     if not (args.cell_size > 0 and math.isfinite(args.cell_size)):
         _fail(parser, f"--cell-size must be a positive number of metres, got {args.cell_size}.")
-    cfg = get_config()
+    cfg, group = checked_area_and_group(parser, args.area, args.crime_group)
     codes = [a.code for a in cfg.areas]
-    if args.area is not None and args.area not in codes:
-        _fail(parser, f"Unknown area {args.area!r}; known: {', '.join(codes)}.")
-    group_name = args.crime_group or cfg.default_crime_group
-    groups = {g.name: g for g in cfg.crime_groups}
-    if group_name not in groups:
-        _fail(parser, f"Unknown crime group {group_name!r}; known: {', '.join(groups)}.")
-    paths = args.incidents if args.incidents else shipped_crime_files()
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if missing:
-        _fail(parser, f"No such incident file(s): {', '.join(missing)}.")
+    incidents, lsoas = load_incident_files(parser, args.incidents)
     all_types = {t for g in cfg.crime_groups for t in g.types}
-    lsoas = load_lsoa_table()
-    loaded = load_incidents(paths, lsoas=lsoas, lookup=load_lsoa11_lookup(),
-                            known_crime_types=all_types)
-    incidents = loaded.accepted
     have = set(incidents["month"].astype(str).unique())
     absent = sorted((set(train) | set(test)) - have)
     if absent:
@@ -125,7 +109,7 @@ def run(argv: Sequence[str] | None = None) -> pd.DataFrame:
         sel = select_incidents(incidents, area_code=code, months=train + test,
                                crime_types=all_types)
         table = evaluate_methods(sel, study_area=study_area(lsoas, code), train_months=train,
-                                 test_months=test, crime_types=groups[group_name].types,
+                                 test_months=test, crime_types=group.types,
                                  coverages=coverages, cell_size=args.cell_size)
         table.insert(0, "area", code)
         frames.append(table)

@@ -489,6 +489,24 @@ def gi_star_lattice_z(values, mask, *, radius_cells: float) -> np.ndarray:
     if x.shape != m.shape or x.ndim != 2:
         raise ValueError(f"The 'values' and 'mask' parameters of {func} must be 2-D arrays of "
                          f"the same shape. Got {x.shape} and {m.shape} instead.")
+    return gi_star_kernel_z(x, m, distance_band_kernel(radius_cells))
+
+
+def distance_band_kernel(radius_cells: float) -> np.ndarray:
+    """Binary 2-D kernel of the cells whose centres lie within `radius_cells` cell sides."""
+    r = int(math.floor(radius_cells))
+    off = np.arange(-r, r + 1)
+    return ((off[:, None] ** 2 + off[None, :] ** 2) <= radius_cells**2 + 1e-9).astype(float)
+
+
+def gi_star_kernel_z(x: np.ndarray, m: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Analytical Gi* z-scores on a regular array of any dimension (cells, or cells x months).
+
+    The binary weights are `kernel` centred on each element (the element itself included);
+    the formula is the one of :func:`gi_star_lattice_z`, over the elements where `m` is True.
+    NaN outside `m`, or everywhere when fewer than two elements take part or the values do
+    not vary.
+    """
     n = int(m.sum())
     out = np.full(x.shape, np.nan)
     if n < 2:
@@ -498,9 +516,6 @@ def gi_star_lattice_z(values, mask, *, radius_cells: float) -> np.ndarray:
     s = math.sqrt(max(0.0, float((xm**2).sum()) / n - xbar**2))
     if s == 0:
         return out
-    r = int(math.floor(radius_cells))
-    off = np.arange(-r, r + 1)
-    kernel = ((off[:, None] ** 2 + off[None, :] ** 2) <= radius_cells**2 + 1e-9).astype(float)
     lag = ndimage.correlate(xm, kernel, mode="constant")
     wsum = ndimage.correlate(m.astype(float), kernel, mode="constant")
     with np.errstate(invalid="ignore", divide="ignore"):

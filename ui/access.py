@@ -366,11 +366,6 @@ def record_export(what: str, rows: int) -> None:
     audit().record("export", user=current.name, role=current.label, what=what, rows=rows)
 
 
-def disclosure_threshold() -> int:
-    """Counts below this are shown as "<N" to aggregate-only roles."""
-    return int(get_config().setting("disclosure_threshold").default)
-
-
 def allowed_areas() -> list[str | None]:
     """Areas the viewer may choose: None (the whole Humber) and every CSP, or only their CSP."""
     config = get_config()

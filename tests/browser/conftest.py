@@ -91,3 +91,20 @@ def browser(chromium_path):
                                               args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+def sign_in(page, url: str, name: str, password: str) -> list[bytes]:
+    """Record every websocket frame `page` receives, then sign in as `name` at `url`.
+
+    Returns the list the frames keep arriving in (through the sign-in route's redirect too).
+    """
+    frames: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda payload: frames.append(
+            payload if isinstance(payload, bytes) else payload.encode())))
+    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    page.get_by_role("textbox", name="Username").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text(f"Signed in as {name}").wait_for(timeout=120_000)
+    return frames

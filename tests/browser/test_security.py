@@ -18,7 +18,7 @@ from auth.users import UserStore
 from geodata.crs import lonlat_to_bng
 from geodata.incidents import POLICE_UK_COLUMNS
 from geodata.ingest import ingest_files, open_store
-from tests.browser.conftest import ARTIFACTS, _serve
+from tests.browser.conftest import ARTIFACTS, _serve, sign_in
 from tests.support.attacker import images_in, isolated, nearest_peak_distance, peaks_bng
 
 pytestmark = pytest.mark.browser
@@ -56,18 +56,9 @@ def accounts(tmp_path_factory, chromium_path):
 
 def _log_in(browser, url: str, name: str):
     page = browser.new_page(viewport={"width": 1500, "height": 1300})
-    frames: list[bytes] = []
-    page.on("websocket", lambda ws: ws.on(
-        "framereceived", lambda payload: frames.append(
-            payload if isinstance(payload, bytes) else payload.encode())))
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
-    page.get_by_role("textbox", name="Username").fill(name)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text(f"Signed in as {name}").wait_for(timeout=120_000)
-    return page, frames, dialogs
+    return page, sign_in(page, url, name, PASSWORD), dialogs
 
 
 def _visit(page, link: str) -> None:

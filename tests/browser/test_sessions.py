@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 
 from auth.sessions import COOKIE_NAME
 from auth.users import UserStore
-from tests.browser.conftest import ARTIFACTS, _serve
+from tests.browser.conftest import ARTIFACTS, _serve, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,16 +41,7 @@ def _log_in(browser, url: str, name: str, password: str = PASSWORD):
     """A new browser (context) signed in as `name`; returns the context, page and ws frames."""
     context = browser.new_context(viewport={"width": 1500, "height": 1300})
     page = context.new_page()
-    frames: list[bytes] = []
-    page.on("websocket", lambda ws: ws.on(
-        "framereceived", lambda payload: frames.append(
-            payload if isinstance(payload, bytes) else payload.encode())))
-    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
-    page.get_by_role("textbox", name="Username").fill(name)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text(f"Signed in as {name}").wait_for(timeout=120_000)
-    return context, page, frames
+    return context, page, sign_in(page, url, name, password)
 
 
 def _session_cookie(context) -> dict:
