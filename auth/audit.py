@@ -48,8 +48,11 @@ import threading
 import warnings
 from pathlib import Path
 
+from auth._checks import require_str
+from config.storage import default_store_dir
+
 EVENTS = ("login", "login_failed", "logout", "ingest", "export", "access_denied",
-          "session_revoked", "password_changed", "account_changed")
+          "session_revoked", "password_changed", "account_changed", "response_changed")
 CHAIN_KEYS = ("seq", "prev", "hash", "legacy", "head_mismatch")
 _RESERVED = {"at", "event", "user", "role", "what", "rows", *CHAIN_KEYS}
 _HIDDEN_BY_READ = ("prev", "hash", "legacy")
@@ -61,9 +64,7 @@ _TAIL_BLOCK = 4096
 
 
 def default_audit_path() -> Path:
-    """``audit.jsonl`` in the incident store's folder (``geodata.ingest.default_store_dir``)."""
-    from geodata.ingest import default_store_dir  # lazy: geodata.ingest imports geopandas
-
+    """``audit.jsonl`` in the incident store's folder (``config.storage.default_store_dir``)."""
     return default_store_dir() / "audit.jsonl"
 
 
@@ -262,15 +263,9 @@ def _validate(event, user, role, what, rows, details) -> None:
     if event not in EVENTS:
         raise ValueError(f"The 'event' of an audit record must be one of {list(EVENTS)}. "
                          f"Got {event!r} instead.")
-    if not isinstance(user, str):
-        raise TypeError(f"The 'user' of an audit record must be a str. Got "
-                        f"{type(user).__name__} instead.")
-    if role is not None and not isinstance(role, str):
-        raise TypeError(f"The 'role' of an audit record must be a str or None. Got "
-                        f"{type(role).__name__} instead.")
-    if not isinstance(what, str):
-        raise TypeError(f"The 'what' of an audit record must be a str. Got "
-                        f"{type(what).__name__} instead.")
+    require_str(user, "'user' of an audit record")
+    require_str(role, "'role' of an audit record", none_ok=True)
+    require_str(what, "'what' of an audit record")
     if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int)):
         raise TypeError(f"The 'rows' of an audit record must be an int or None. Got "
                         f"{rows!r} instead.")

@@ -5,8 +5,13 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
-from hotspots.profile import HotspotProfile
+from geodata.paths import REPO_ROOT
+from hotspots.hotspot_profile import HotspotProfile
+
+#: The Responses page (absolute: resolves the same from the app and from tests).
+RESPONSES_PAGE = REPO_ROOT / "views" / "responses.py"
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -31,8 +36,46 @@ def selected_hotspot(event, ids: list[int], *, key: str) -> int | None:
     return chosen
 
 
-def render_profile(profile: HotspotProfile) -> None:
-    """Counts, crime mix, trend, streets, LSOAs, persistence and (with times) day × hour."""
+def record_response_link(area_code: str, hotspot_id: int, filters) -> None:
+    """"Record a response here": opens the Responses page with this hotspot preselected.
+
+    Only on a CSP's own map (a ward's or the Humber's outlines are drawn on another area,
+    so their ids would not match the CSP's) and for viewers who may edit that CSP.
+    """
+    from config import get_config
+    from ui.access import viewer
+    from ui.responses_view import can_edit
+
+    if area_code not in get_config().area_codes or not can_edit(viewer(), area_code):
+        return
+    try:
+        _response_page_link(area_code, hotspot_id, filters)
+    except StreamlitPageNotFoundError:  # the page rendered outside the app's navigation
+        st.caption("Record a response for this hotspot on the Responses page.")
+
+
+def _response_page_link(area_code: str, hotspot_id: int, filters) -> None:
+    """The page link itself (raises StreamlitPageNotFoundError outside the app's router)."""
+    from ui.responses_view import response_link_params
+
+    st.page_link(str(RESPONSES_PAGE), label="Record a response here",
+                 icon=":material/add_task:",
+                 query_params=response_link_params(
+                     area_code, hotspot_id, months=tuple(filters.months),
+                     group=filters.crime_group, bandwidth=filters.bandwidth,
+                     cell_size=filters.cell_size, threshold_method=filters.threshold_method,
+                     threshold_value=filters.threshold_value, measure=filters.measure),
+                 help="Record what the tasking meeting agreed for this hotspot; its place, "
+                      "months and settings are carried over.")
+
+
+def render_profile(profile: HotspotProfile, *, respond: tuple | None = None) -> None:
+    """Counts, crime mix, trend, streets, LSOAs, persistence and (with times) day × hour.
+
+    `respond` ``(area_code, filters)`` adds the "Record a response here" link.
+    """
+    if respond is not None:
+        record_response_link(respond[0], profile.hotspot_id, respond[1])
     columns = st.columns(3)
     columns[0].metric("Incidents", f"{profile.incidents:,}")
     columns[1].metric("Harm (CSS)", "n/a" if pd.isna(profile.harm) else f"{profile.harm:,.0f}")

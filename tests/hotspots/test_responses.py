@@ -12,8 +12,16 @@ import shapely
 from scipy import stats
 
 from geodata.errors import DataValidationError
-from hotspots.responses import (evaluate_monthly, main, period_months, read_target,
-                                response_areas, wdd, wdd_target, wdq)
+from hotspots.responses import (
+    evaluate_monthly,
+    main,
+    period_months,
+    read_target,
+    response_areas,
+    wdd,
+    wdd_target,
+    wdq,
+)
 
 
 # ------------------------------------------------------------------ hand-computed values
@@ -270,15 +278,15 @@ def test_cli_table_format(files, target_file, capsys):
 
 
 @pytest.mark.parametrize("case", ["no_month_before", "empty_polygon", "not_geojson",
-                                  "list", "add"])
+                                  "no_target"])
 def test_cli_exits_2_on_bad_input(case, files, target_file, tmp_path, capsys):
     args = ["evaluate", "--incidents", *files, "--target", str(target_file),
             "--start", "2024-03", "--pre", "2", "--post", "1"]
     expected = {"no_month_before": "No month before the start 2024-01",
                 "empty_polygon": "the polygon is empty",
                 "not_geojson": "not a GeoJSON file",
-                "list": "not available yet: the responses store is not built",
-                "add": "not available yet: the responses store is not built"}[case]
+                "no_target": "the following arguments are required: --target (or --id N "
+                             "for a stored response)"}[case]
     if case == "no_month_before":
         args[args.index("2024-03")] = "2024-01"
         args[args.index("--pre") + 1] = "1"
@@ -291,7 +299,8 @@ def test_cli_exits_2_on_bad_input(case, files, target_file, tmp_path, capsys):
         bad.write_text("Crime ID,Month\n1,2024-01\n", encoding="utf-8")
         args[args.index(str(target_file))] = str(bad)
     else:
-        args = [case]
+        at = args.index("--target")
+        del args[at:at + 2]
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     assert exit_info.value.code == 2
