@@ -22,7 +22,7 @@ from matplotlib.path import Path
 from hotspots.kde import DensitySurface
 
 __all__ = ["add_north_arrow", "add_scale_bar", "draw_boundaries", "draw_density",
-           "fit_extent", "geometry_path", "label_polygons"]
+           "fit_extent", "geometry_path", "label_polygons", "map_png"]
 
 #: Yellow (low) to dark red (high), as the dashboard's density layer.
 DENSITY_CMAP = "YlOrRd"
@@ -206,3 +206,109 @@ def label_polygons(ax: Axes, geoms: Iterable, labels: Iterable[str], *, color: s
         ax.text(point.x, point.y, str(label), fontsize=size, fontweight="bold", color=color,
                 ha="center", va="center", zorder=11, clip_on=True,
                 path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")])
+
+
+#: Colours of the dashboard's layers (``ui.deck``), as matplotlib colours.
+HOTSPOT_COLOUR = "#d7191c"
+CLUSTER_COLOUR = "#0072b2"
+PREDICTED_COLOUR = "#5e3c99"
+AREA_COLOUR = "#282828"
+
+
+def _outline(ax: Axes, geoms, *, color: str, linewidth: float, fill_alpha: float,
+             zorder: float) -> None:
+    for geom in geoms:
+        path = geometry_path(geom)
+        ax.add_patch(PathPatch(path, facecolor=color, alpha=fill_alpha, edgecolor="none",
+                               zorder=zorder))
+    draw_boundaries(ax, geoms, color=color, linewidth=linewidth, zorder=zorder + 0.5)
+
+
+def map_png(*, title: str, subtitle: str, area, bounds=None, lsoas=(),
+            surface: DensitySurface | None = None, density_label: str = "",
+            hotspots=None, hotspot_label: str = "Hotspot outline", clusters=None,
+            cluster_label: str = "DBSCAN cluster", predicted=None,
+            predicted_label: str = "Predicted hotspot cells", attribution: str = "",
+            width_in: float = 13.33, height_in: float = 7.5, dpi: int = 150) -> bytes:
+    """The dashboard's map as a PNG, drawn on the server (for "Download this map as PNG").
+
+    Only what is passed is drawn, so the caller decides what a role may see: for partner
+    and public roles pass the disclosure-protected surface and outlines, never points.
+
+    Parameters
+    ----------
+    title, subtitle : str
+        Printed above the map (area and crime group; period and unit).
+    area : shapely geometry
+        The area's outline, EPSG:27700; also the clip of the surface.
+    bounds : tuple of 4 floats, optional
+        ``(xmin, ymin, xmax, ymax)`` in metres to show (default the area's bounds).
+    lsoas : iterable of shapely geometries
+        LSOA outlines drawn in light grey.
+    surface : DensitySurface, optional
+        Density (or protected density) drawn with a colour bar labelled `density_label`.
+    hotspots, clusters, predicted : geopandas.GeoDataFrame, optional
+        Outlines (EPSG:27700). Hotspots and clusters are numbered by their ``hotspot_id`` /
+        ``cluster_id`` column when present.
+    width_in, height_in : float
+        Figure size in inches; `dpi` dots per inch.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    if area is None or area.is_empty:
+        raise ValueError("'area' must be a non-empty polygon in EPSG:27700; got "
+                         f"{type(area).__name__}")
+    if not (width_in > 0 and height_in > 0 and dpi > 0):
+        raise ValueError(f"The figure size and dpi must be positive; got {width_in} x "
+                         f"{height_in} in at {dpi} dpi")
+    fig = Figure(figsize=(width_in, height_in), dpi=dpi)
+    fig.text(0.02, 0.965, title, fontsize=14, fontweight="bold", va="top")
+    fig.text(0.02, 0.915, subtitle, fontsize=9.5, va="top", color="0.25")
+    ax = fig.add_axes((0.02, 0.1, 0.70, 0.78))
+    fit_extent(ax, bounds if bounds is not None else area.bounds, pad=0.02)
+    draw_boundaries(ax, list(lsoas), color="0.7", linewidth=0.25, zorder=2)
+    handles = []
+    image = None
+    if surface is not None:
+        image = draw_density(ax, surface, clip=area)
+    draw_boundaries(ax, [area], color=AREA_COLOUR, linewidth=1.2, zorder=4)
+    handles.append(Line2D([], [], color=AREA_COLOUR, linewidth=1.2, label="Area boundary"))
+    if predicted is not None and len(predicted):
+        _outline(ax, list(predicted.geometry), color=PREDICTED_COLOUR, linewidth=0.5,
+                 fill_alpha=0.12, zorder=5)
+        handles.append(Line2D([], [], color=PREDICTED_COLOUR, linewidth=1.0,
+                              label=predicted_label))
+    for frame, colour, label, id_name, z in (
+            (clusters, CLUSTER_COLOUR, cluster_label, "cluster_id", 6),
+            (hotspots, HOTSPOT_COLOUR, hotspot_label, "hotspot_id", 7)):
+        if frame is None or not len(frame):
+            continue
+        _outline(ax, list(frame.geometry), color=colour, linewidth=1.0, fill_alpha=0.12,
+                 zorder=z)
+        handles.append(Line2D([], [], color=colour, linewidth=1.4, label=label))
+        if id_name in frame.columns:
+            label_polygons(ax, frame.geometry, frame[id_name].astype(int).astype(str),
+                           color=colour, size=7.5)
+    add_scale_bar(ax)
+    add_north_arrow(ax)
+    legend_ax = fig.add_axes((0.74, 0.35, 0.24, 0.53))
+    legend_ax.axis("off")
+    legend_ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    if image is not None:
+        bar = fig.colorbar(image, cax=fig.add_axes((0.75, 0.28, 0.2, 0.025)),
+                           orientation="horizontal")
+        bar.set_label(density_label, fontsize=7.5)
+        bar.ax.tick_params(labelsize=7)
+    if attribution:
+        fig.text(0.02, 0.02, attribution, fontsize=5.5, color="0.35", wrap=True)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

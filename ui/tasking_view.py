@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from reports.tasking_pack import TaskingPackError, build_tasking_pack
-from ui import data
+from ui import cached
 from ui.access import record_export
 from ui.widgets import Filters
 
@@ -17,21 +17,31 @@ FILES = (("pdf", "tasking_pack.pdf", "application/pdf"),
          ("csv", "hotspots.csv", "text/csv"))
 
 
+def pack_arguments(area_code: str, filters: Filters) -> dict:
+    """Return the arguments of ``build_tasking_pack`` for the map's filters.
+
+    The same months, crime group, bandwidth, cell size, threshold method and value and
+    measure, so the pack's hotspots (outlines, ranks and names) are the map's.
+    """
+    return dict(area_code=area_code, month_from=filters.months[0],
+                month_to=filters.months[-1], crime_group=filters.crime_group,
+                bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                threshold_method=filters.threshold_method,
+                threshold_value=filters.threshold_value, measure=filters.measure)
+
+
 def tasking_pack(area_code: str, filters: Filters, *, key: str) -> None:
-    """A button that builds the pack for the page's CSP, months and crime group."""
+    """Offer a button that builds the pack for the map's CSP, months, group and hotspots."""
     label = f"{filters.months[0]} to {filters.months[-1]}, {filters.crime_group}"
     if st.button(f"Build the tasking pack ({label})", key=f"{key}_pack",
                  help="A printable PDF (map, top hotspots with profiles, trend, methods, "
-                      "caveats, attributions) and the hotspots as GeoJSON and CSV."):
+                      "caveats, attributions) and the hotspots as GeoJSON and CSV, with the "
+                      "map's bandwidth, cells, hotspot threshold and measure."):
         try:
             with st.spinner("Writing the tasking pack…"), \
                     tempfile.TemporaryDirectory(prefix="humber-pack-") as folder:
-                pack = build_tasking_pack(
-                    area_code, filters.months[0], filters.months[-1], folder,
-                    store=data.store(), crime_group=filters.crime_group,
-                    bandwidth=filters.bandwidth, cell_size=filters.cell_size,
-                    threshold_value=(filters.threshold_value
-                                     if filters.threshold_method == "top_percent" else 2.0))
+                pack = build_tasking_pack(out_dir=folder, store=cached.store(),
+                                          **pack_arguments(area_code, filters))
                 st.session_state[f"{key}_pack_files"] = {
                     name: Path(getattr(pack, name)).read_bytes() for name, _, _ in FILES}
                 st.session_state[f"{key}_pack_label"] = label

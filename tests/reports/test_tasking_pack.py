@@ -108,6 +108,28 @@ def test_hotspot_one_recounted_from_the_geojson_polygon(pack, pdf_pages):
     assert re.search(rf"(?<![\d,]){inside:,} \([\d.]+% of the CSP's {pack.incidents:,}\)", page)
 
 
+def test_hotspots_are_named_by_their_busiest_street_in_every_output(pack, pdf_pages):
+    table = pd.read_csv(pack.csv)
+    first = table.loc[table["hotspot_id"] == 1].iloc[0]
+    street = first["top_streets"].split(" (")[0]  # the profile's busiest street
+    assert first["name"] == f"Hotspot 1 — {street}"
+    features = json.loads(pack.geojson.read_text())["features"]
+    assert [f["properties"]["name"] for f in features] == table["name"].tolist()
+    page = next(p for p in pdf_pages if "rank 1 of" in p)
+    assert first["name"] in page          # the hotspot's own page
+    assert first["name"] in pdf_pages[1]  # the ranking
+
+
+def test_cli_takes_the_maps_threshold_method(tmp_path):
+    out = tmp_path / "mean"
+    assert main(["--area", "hull", "--from", "2024-03", "--to", "2024-03", "--out", str(out),
+                 "--threshold-method", "mean_multiple", "--threshold", "4", "--top", "1"]) == 0
+    meta = json.loads((out / "hotspots.geojson").read_text())["metadata"]
+    assert meta["threshold"] == "density ≥ 4 × the area's mean"
+    assert main(["--area", "hull", "--from", "2024-03", "--to", "2024-03", "--out", str(out),
+                 "--threshold-method", "top_percent", "--threshold", "120"]) == 2
+
+
 def test_page1_png_written(pack):
     assert pack.page1_png == ARTIFACT and ARTIFACT.stat().st_size > 50_000
     assert ARTIFACT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -153,12 +175,14 @@ def test_cli_writes_the_three_files(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "reports.tasking_pack", "--area", "hull",
                            "--from", "2024-03", "--to", "2024-03", "--out", str(out),
-                           "--top", "2"], cwd=REPO, capture_output=True, text=True, timeout=120)
+                           "--top", "2", "--store", str(tmp_path / "store")],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     for name in ("tasking_pack.pdf", "hotspots.geojson", "hotspots.csv"):
         assert (out / name).stat().st_size > 0
         assert str(out / name) in proc.stdout
     assert len(pypdf.PdfReader(out / "tasking_pack.pdf").pages) == 5   # 1 + ranking + 2 + methods
+    # (a store of its own: one holding responses would add their pages)
 
 
 def test_cli_unknown_area_exits_2(tmp_path):
@@ -172,7 +196,8 @@ def test_cli_unknown_area_exits_2(tmp_path):
 def test_reports_import_without_ui_packages():
     code = ("import sys\nsys.modules['streamlit'] = None\nsys.modules['pydeck'] = None\n"
             "import reports, reports.pdf, reports.static_map, reports.tasking_pack\n"
-            "import hotspots.profile\nprint('ok')\n")
+            "import reports.pack_pages, reports.pack_files, hotspots.tasking\n"
+            "import hotspots.hotspot_profile\nprint('ok')\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
