@@ -7,6 +7,8 @@ Layout of the store folder (``HUMBER_DATA_DIR``, else the ``data_dir`` setting):
                          ingest for other sources (a large file is stored in several
                          parts); a file is never modified once written
     rejects/             the rejected rows of each ingest, as CSV
+    aggregates/          counts per LSOA-month and per map point of each commit, named by
+                         the manifest (:mod:`geodata.aggregates`)
     .lock                taken by writers, so ingests run one at a time
 
 Why this shape:
@@ -44,6 +46,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geodata import aggregates
 from geodata.errors import DataValidationError
 
 MANIFEST = "manifest.json"
@@ -379,6 +382,9 @@ class StoreWriter:
         manifest["file_hashes"] = {**manifest["file_hashes"], **self._hashes}
         manifest["version"] = int(manifest["version"]) + 1
         manifest["updated_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        # Counts of this version, written before the swap that makes them visible with it.
+        manifest[aggregates.MANIFEST_KEY] = aggregates.write_aggregates(
+            self.store.directory, manifest, tag=self.ingest_id)
         path = self.store.directory / MANIFEST
         temporary = path.with_suffix(f".{self.ingest_id}.tmp")
         with temporary.open("w", encoding="utf-8") as handle:
@@ -398,3 +404,4 @@ class StoreWriter:
         for path in self.store.directory.glob(f"{MANIFEST}.*.tmp"):
             if path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
+        aggregates.remove_old(self.store.directory, manifest)

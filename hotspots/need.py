@@ -1,20 +1,22 @@
 """Need by LSOA: incidents, rates, deprivation, hotspot membership and change.
 
-Built for commissioners checking need before funding work. Rates are per 1,000 Census 2021
-residents over the chosen period; the 16–34 rate divides *all* incidents by residents aged
+Built for commissioners checking need before funding work. :func:`lsoa_need_table` gives
+rates per 1,000 Census 2021 residents over the chosen period; :func:`annualised` turns them
+into rates per year, as every page shows them (:func:`hotspots.rates.rate_unit`). The 16–34
+rate divides *all* incidents by residents aged
 16–34 (police.uk records no ages), so it shows where the focus age group lives with violence,
 not who the victims were.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from hotspots.disclosure import DisclosureRule, protect_table
-from hotspots.rates import area_rates
+from hotspots.rates import annualise, area_rates, month_span
 
 #: 3 × 3 bivariate palette (Stevens' purple–blue), indexed [rate tercile - 1][IMD tercile - 1];
 #: tercile 3 is the highest rate / the most deprived.
@@ -23,6 +25,9 @@ BIVARIATE_PALETTE: list[list[list[int]]] = [
     [[223, 176, 214], [165, 173, 211], [86, 152, 185]],
     [[190, 100, 172], [140, 98, 170], [59, 73, 148]],
 ]
+
+#: Columns of the need table that are rates (annualised by :func:`annualised`).
+RATE_COLUMNS = ("rate_per_1000", "rate_16_34_per_1000", "harm_per_1000")
 
 DOMAIN_KEYS = ("imd", "income", "employment", "education", "health", "crime",
                "housing_and_services", "environment")
@@ -150,3 +155,76 @@ def protect_need_table(table: pd.DataFrame, rule: DisclosureRule) -> pd.DataFram
     protected["rate_tercile"] = terciles(protected["rate_per_1000"].fillna(0))
     return protected.sort_values(["rate_per_1000", "lsoa21cd"], ascending=[False, True],
                                  na_position="last", ignore_index=True)
+
+
+def annualised(table: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
+    """The need table (exact or protected) with its rates per year instead of over `months`.
+
+    The ranking, terciles and counts are unchanged (a constant factor keeps the order);
+    ``attrs["rate_unit"]`` says "per 1,000 residents per year (annualised from N months: …)".
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`lsoa_need_table` or :func:`protect_need_table`.
+    months : sequence of str
+        The months its incidents were counted over (``YYYY-MM``).
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    return annualise(table, months, RATE_COLUMNS)
+
+
+def share_explanation(summary: pd.DataFrame, *, months: Sequence[str], crime_group: str,
+                      crime_types: Sequence[str], sources: Mapping[str, str]) -> str:
+    """Where each CSP's share of the incidents comes from, in words, from the figures shown.
+
+    Commissioners compare these shares with published ones (such as a violence strategy's);
+    the sentence says which data, months and crime types they are of, and why published
+    figures for another period or definition differ.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        One row per CSP with ``CSP``, ``incidents`` and ``share_pct`` (the figures as shown:
+        for partner and public, from rounded counts; NaN where withheld).
+    months : sequence of str
+        The months counted (``YYYY-MM``).
+    crime_group : str
+        The crime-type group's name.
+    crime_types : sequence of str
+        The police.uk crime types in the group.
+    sources : mapping of str to str
+        The stored sources' names and descriptions (e.g. ``{"police_uk": "police.uk
+        street-level crime …"}``).
+
+    Returns
+    -------
+    str
+        Plain text built from configuration and the figures shown (no user input).
+    """
+    missing = [c for c in ("CSP", "incidents", "share_pct") if c not in summary.columns]
+    if missing:
+        raise ValueError(f"'summary' lacks the columns {missing}; it has "
+                         f"{list(summary.columns)}.")
+    if not sources:
+        raise ValueError("'sources' should name at least one stored source, got none.")
+    total = pd.to_numeric(summary["incidents"], errors="coerce").sum()
+    shares = "; ".join(
+        f"{row.CSP} {'withheld' if pd.isna(row.share_pct) else f'{row.share_pct:.1f}%'}"
+        for row in summary.itertuples(index=False))
+    plural = "month" if len(set(months)) == 1 else "months"
+    data = "; ".join(sources.values())
+    police_only = set(sources) == {"police_uk"}
+    caveat = ("police.uk street-level data leaves out crimes it cannot place on a map "
+              "(e.g. those recorded without a usable location) and groups offences into broad "
+              "categories" if police_only else
+              "these data leave out records without a usable location and group offences "
+              "into broad categories")
+    return (f"Shares of {crime_group} ({', '.join(crime_types)}) placed in the four CSPs: "
+            f"{total:,.0f} incidents in {len(set(months))} {plural} ({month_span(months)}). "
+            f"{shares}. Source: {data.rstrip('.')}. Published shares, such as the violence strategy's, "
+            f"may count another period and another definition of violent crime; "
+            f"{caveat}, so the shares here differ from them.")

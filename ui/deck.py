@@ -20,8 +20,9 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 from PIL import Image
+from pydeck.bindings.json_tools import default_serialize
 
-from geodata.crs import WGS84, bng_to_lonlat
+from geodata.crs import BNG, WGS84, bng_to_lonlat
 
 #: Layer keys and the labels the layer switch shows.
 LAYERS: dict[str, str] = {
@@ -36,11 +37,12 @@ LAYERS: dict[str, str] = {
     "gi_star": "Gi* hot and cold spots (LSOAs, FDR-corrected)",
     "lsoa_boundaries": "LSOA boundaries",
     "wards": "Ward boundaries (2024)",
+    "streets": "Street names (police.uk map points; zoom in)",
     "points": "Incident points (small selections only)",
 }
 #: The deprivation choropleth is one click away: under the density surface it muddies both.
 #: "predicted" is the back-tested default method (see docs/methods.md).
-DEFAULT_LAYERS = ("density", "hotspots", "predicted", "clusters", "lsoa_boundaries")
+DEFAULT_LAYERS = ("density", "hotspots", "predicted", "clusters", "lsoa_boundaries", "streets")
 
 #: Deciles 1 (most deprived) to 10 (least deprived): dark purple to pale, colour-blind safe.
 DECILE_COLOURS: list[list[int]] = [
@@ -192,28 +194,46 @@ def _format_number(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def tooltip_text(title: str, lines: list[str] | tuple[str, ...] = ()) -> str:
+    """A tooltip as plain text: the title, then one line per entry.
+
+    The deck shows tooltips with ``innerText`` (see :data:`TOOLTIP`), so nothing in them is
+    ever parsed as HTML: names need no escaping and a ``<`` stays a ``<``.
+
+    Parameters
+    ----------
+    title : str
+        First line (a hotspot's number and street, an LSOA's name).
+    lines : sequence of str
+        Further lines, in order; empty ones are left out.
+    """
+    return "\n".join([str(title), *(str(line) for line in lines if str(line))])
+
+
 def lsoa_tooltips(lsoas: pd.DataFrame, *, domain: str, domain_label: str,
-                  threshold: int | None = None) -> list[str]:
-    """Build the escaped tooltip HTML of each LSOA row.
+                  threshold: int | None = None, rate_label: str = "Rate per 1,000 residents",
+                  rate_note: str = "") -> list[str]:
+    """Build the plain-text tooltip of each LSOA row (see :func:`tooltip_text`).
 
     `lsoas` needs ``lsoa21nm``, ``lsoa21cd``, ``imd_decile``, ``<domain>_decile``,
     ``incidents`` and ``rate_per_1000``. With a disclosure `threshold`, smaller counts read
-    ``"<threshold>"`` and their rates are withheld.
+    ``"<threshold>"`` and their rates are withheld. `rate_label` says what the rate is (e.g.
+    "Rate per 1,000 residents per year") and `rate_note`, after the figure, its period.
     """
     decile_column = f"{domain.lower()}_decile"
     tips = []
     for row in lsoas.itertuples(index=False):
-        lines = [f"<b>{_escape(row.lsoa21nm)}</b> ({_escape(row.lsoa21cd)})",
-                 f"IMD 2025 decile: {_escape(row.imd_decile)} (1 = most deprived)"]
+        lines = [f"IMD 2025 decile: {row.imd_decile} (1 = most deprived)"]
         if domain != "IMD":
-            lines.append(f"{_escape(domain_label)} decile: {_escape(getattr(row, decile_column))}")
+            lines.append(f"{domain_label} decile: {getattr(row, decile_column)}")
         if threshold is not None and (pd.isna(row.incidents) or row.incidents < threshold):
-            lines.append(f"Incidents: &lt;{threshold}")
-            lines.append("Rate per 1,000 residents: withheld (few incidents)")
+            lines.append(f"Incidents: <{threshold}")
+            lines.append(f"{rate_label}: withheld (few incidents)")
         else:
             lines.append(f"Incidents: {int(row.incidents):,}")
-            lines.append(f"Rate per 1,000 residents: {_format_number(row.rate_per_1000)}")
-        tips.append("<br/>".join(lines))
+            note = f" {rate_note}" if rate_note else ""
+            lines.append(f"{rate_label}: {_format_number(row.rate_per_1000)}{note}")
+        tips.append(tooltip_text(f"{row.lsoa21nm} ({row.lsoa21cd})", lines))
     return tips
 
 
@@ -229,7 +249,7 @@ def emerging_records(cells: pd.DataFrame, cell_size: float, *, exact: bool = Tru
     frame = gpd.GeoDataFrame(
         cells.reset_index(drop=True),
         geometry=shapely.box(cells["x"] - half, cells["y"] - half, cells["x"] + half,
-                             cells["y"] + half), crs="EPSG:27700")
+                             cells["y"] + half), crs=BNG)
     records = polygon_records(frame, ["category", "trend_z", "trend_p", "hot_months",
                                       "cold_months", "months"])
     for record in records:
@@ -238,9 +258,9 @@ def emerging_records(cells: pd.DataFrame, cell_size: float, *, exact: bool = Tru
         tz, tp = record.pop("trend_z"), record.pop("trend_p")
         hot, cold, months = (record.pop("hot_months"), record.pop("cold_months"),
                              record.pop("months"))
-        record["tooltip"] = f"<b>{_escape(category.capitalize())}</b>" + (
-            f"<br/>Significant hot months: {int(hot)} of {int(months)}; cold: {int(cold)}"
-            f"<br/>Trend of Gi* z (Mann-Kendall): z = {tz:.2f}, p = {tp:.3f}" if exact else "")
+        record["tooltip"] = tooltip_text(category.capitalize(), [
+            f"Significant hot months: {int(hot)} of {int(months)}; cold: {int(cold)}",
+            f"Trend of Gi* z (Mann-Kendall): z = {tz:.2f}, p = {tp:.3f}"] if exact else [])
     return records
 
 
@@ -261,19 +281,110 @@ def focus_layer(records: list[dict]) -> pdk.Layer:
                      pickable=False)
 
 
+#: The map's size in CSS pixels that the first view is fitted to: the smallest map the pages
+#: draw (a 1366 × 768 window with the sidebar open: 906 × 664; see
+#: ``ui.map_view.MAP_HEIGHT_CSS``). A larger window shows the same view with more margin,
+#: never less of the area.
+FIT_WIDTH_PX = 900
+FIT_HEIGHT_PX = 640
+#: Width of the title and legend panel on the map's left (``ui.map_view``), kept free of the
+#: area when the view is fitted, plus its margin.
+OVERLAY_WIDTH_PX = 320
+OVERLAY_MARGIN_PX = 10
+#: deck.gl's web-mercator world is 512 pixels wide at zoom 0.
+_TILE_PX = 512.0
+
+
+def _mercator(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return world pixels at zoom 0 (x east, y south), as deck.gl's WebMercatorViewport."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    x = _TILE_PX * (lon + 180.0) / 360.0
+    y = _TILE_PX * (np.pi - np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))) / (2 * np.pi)
+    return x, y
+
+
+def _unmercator(x: float, y: float) -> tuple[float, float]:
+    lon = x / _TILE_PX * 360.0 - 180.0
+    lat = math.degrees(2 * math.atan(math.exp(math.pi - 2 * math.pi * y / _TILE_PX))
+                       - math.pi / 2)
+    return lon, lat
+
+
+def fit_view(bounds: tuple[float, float, float, float], *, width_px: float = FIT_WIDTH_PX,
+             height_px: float = FIT_HEIGHT_PX, padding_px: float = 20.0,
+             left_px: float | None = None) -> pdk.ViewState:
+    """Return the view that shows BNG `bounds` whole in a map of `width_px` × `height_px`.
+
+    The corners and edge midpoints of the box are projected to WGS84 and then to deck.gl's
+    web-mercator pixels (512 at zoom 0), so the fit is exact for the map deck.gl draws, not
+    an approximation by metres per pixel. The map's left `left_px` are kept free (the title
+    and legend panel sit there): the area is centred in the rest. In a wider map deck.gl
+    keeps the view's centre at the map's centre, so the area stays clear of the panel.
+
+    Parameters
+    ----------
+    bounds : tuple of 4 floats
+        ``(xmin, ymin, xmax, ymax)`` in EPSG:27700 metres.
+    width_px, height_px : float
+        The map's size in CSS pixels.
+    padding_px : float, default 20
+        Margin kept free on every side, pixels.
+    left_px : float, optional
+        Pixels kept free on the left instead of `padding_px` (default: the overlay panel's
+        :data:`OVERLAY_WIDTH_PX` plus twice its margin).
+
+    Returns
+    -------
+    pydeck.ViewState
+        Centre (longitude, latitude in degrees) and zoom; pitch and bearing 0.
+    """
+    if len(bounds) != 4:
+        raise ValueError(f"'bounds' must be (xmin, ymin, xmax, ymax) in metres; got {bounds!r}")
+    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    if not (xmax >= xmin and ymax >= ymin):
+        raise ValueError(f"'bounds' must have xmax >= xmin and ymax >= ymin; got {bounds!r}")
+    left = OVERLAY_WIDTH_PX + 2 * OVERLAY_MARGIN_PX if left_px is None else float(left_px)
+    free_w, free_h = width_px - left - padding_px, height_px - 2 * padding_px
+    if free_w <= 0 or free_h <= 0:
+        raise ValueError(f"The map ({width_px} x {height_px} px) must be larger than its "
+                         f"margins ({left} px left, {padding_px} px elsewhere).")
+    xs = [xmin, (xmin + xmax) / 2, xmax]
+    ys = [ymin, (ymin + ymax) / 2, ymax]
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    lon, lat = bng_to_lonlat(grid_x.ravel(), grid_y.ravel())
+    px, py = _mercator(lon, lat)
+    span_x = max(float(px.max() - px.min()), 1e-9)
+    span_y = max(float(py.max() - py.min()), 1e-9)
+    zoom = math.floor(min(math.log2(min(free_w / span_x, free_h / span_y)), 18.0) * 100) / 100
+    scale = 2.0 ** zoom
+    # The area's centre goes to the middle of the free part; the view's centre is the map's.
+    shift = (left + free_w / 2) - width_px / 2
+    centre_x = (px.max() + px.min()) / 2 - shift / scale
+    centre_lon, centre_lat = _unmercator(centre_x, (py.max() + py.min()) / 2)
+    return pdk.ViewState(longitude=round(centre_lon, 6), latitude=round(centre_lat, 6),
+                         zoom=zoom, pitch=0, bearing=0)
+
+
 def view_for_bounds(bounds: tuple[float, float, float, float], *,
                     width_px: int = 700, height_px: int = 560) -> pdk.ViewState:
     """Centre and zoom a view on BNG `bounds` (xmin, ymin, xmax, ymax) in metres.
 
-    deck.gl uses 512-pixel tiles: a pixel spans 78,271.52 × cos(latitude) / 2**zoom metres.
+    The same exact web-mercator fit as :func:`fit_view`, for a map of the given size.
     """
-    xmin, ymin, xmax, ymax = bounds
-    lon, lat = bng_to_lonlat([(xmin + xmax) / 2], [(ymin + ymax) / 2])
-    lon, lat = float(lon[0]), float(lat[0])
-    metres_per_pixel = max((xmax - xmin) / width_px, (ymax - ymin) / height_px, 1.0)
-    zoom = math.log2(78271.52 * math.cos(math.radians(lat)) / metres_per_pixel)
-    return pdk.ViewState(longitude=lon, latitude=lat, zoom=round(zoom - 0.2, 2), pitch=0,
-                         bearing=0)
+    return fit_view(bounds, width_px=width_px, height_px=height_px, padding_px=16.0,
+                    left_px=16.0)
+
+
+def project(view: pdk.ViewState, lon, lat, *, width_px: float,
+            height_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Screen pixels (from the map's top-left corner) of WGS84 points under `view`.
+
+    What deck.gl's ``WebMercatorViewport.project`` computes for pitch and bearing 0.
+    """
+    x, y = _mercator(lon, lat)
+    cx, cy = _mercator([view.longitude], [view.latitude])
+    scale = 2.0 ** view.zoom
+    return (width_px / 2 + (x - cx[0]) * scale, height_px / 2 + (y - cy[0]) * scale)
 
 
 def choropleth_layer(records: list[dict], *, layer_id: str = "choropleth") -> pdk.Layer:
@@ -321,26 +432,74 @@ def points_layer(points: pd.DataFrame) -> pdk.Layer:
                      pickable=True)
 
 
+#: Every layer's tooltip is its record's ``tooltip`` field as plain text (``innerText``):
+#: Streamlit escapes values put into an ``html`` template, which showed tags as text, and
+#: plain text cannot carry markup at all. ``pre-line`` keeps the lines; the width is capped
+#: so a tooltip near the map's edge wraps instead of running off it.
+TOOLTIP = {"text": "{tooltip}",
+           "style": {"backgroundColor": "white", "color": "#222", "fontSize": "12px",
+                     "lineHeight": "1.45", "border": "1px solid #999", "padding": "6px 8px",
+                     "whiteSpace": "pre-line", "maxWidth": "300px", "overflowWrap": "anywhere",
+                     "zIndex": "1000"}}
+
+
+def street_label_layer(labels: pd.DataFrame) -> pdk.Layer:
+    """Street names at police.uk map points, readable only at street zoom.
+
+    The text size is in metres (18 m) and capped at 13 pixels, so below about zoom 13 the
+    labels shrink to nothing instead of covering the map; deck.gl's collision filter then
+    drops labels that would overlap.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        ``name``, ``lon``, ``lat`` (WGS84 degrees), as :func:`geodata.streets.street_labels`.
+    """
+    missing = {"name", "lon", "lat"} - set(labels.columns)
+    if missing:
+        raise ValueError(f"'labels' needs the columns name, lon, lat; missing {sorted(missing)}")
+    frame = pd.DataFrame({"name": labels["name"].astype(str),
+                          "lon": labels["lon"].astype(float).round(6),
+                          "lat": labels["lat"].astype(float).round(6)})
+    return pdk.Layer("TextLayer", id="streets", data=frame, get_position=["lon", "lat"],
+                     get_text="name", get_size=18, size_units=pdk.types.String("meters"),
+                     size_max_pixels=13, size_min_pixels=0, get_color=[35, 35, 35, 230],
+                     outline_width=2, outline_color=[255, 255, 255, 220],
+                     font_settings={"sdf": True}, get_text_anchor=pdk.types.String("middle"),
+                     get_alignment_baseline=pdk.types.String("center"), pickable=False,
+                     character_set=pdk.types.String("auto"),
+                     extensions=[{"@@type": "CollisionFilterExtension"}])
+
+
 class CompactDeck(pdk.Deck):
     """A deck whose JSON has no indentation: pydeck indents by two spaces, which puts every
     polygon coordinate on its own line and roughly triples what reaches the browser."""
 
     def to_json(self) -> str:  # noqa: D102 - see the class docstring
-        return json.dumps(json.loads(super().to_json()), separators=(",", ":"))
+        # pydeck's own to_json indents (Python's slow pure-Python encoder), then we would
+        # parse and dump again; serialising once, compactly, gives the same bytes ~8x faster.
+        return json.dumps(self, sort_keys=True, default=default_serialize,
+                          separators=(",", ":"))
 
 
-def build_deck(layers: list[pdk.Layer], view: pdk.ViewState, *, basemap_style: str) -> pdk.Deck:
-    """Assemble the deck; ``basemap_style == "none"`` draws no tiles at all."""
+def build_deck(layers: list[pdk.Layer], view: pdk.ViewState, *, basemap_style: str,
+               view_id: str | None = None) -> pdk.Deck:
+    """Assemble the deck; ``basemap_style == "none"`` draws no tiles at all.
+
+    With `view_id` the deck names its map view: Streamlit keeps a drawn map's view when only
+    the initial view changes, but starts again from the initial view when the views change,
+    so a view refitted to a new map size is named after that size.
+    """
     if basemap_style.strip().lower() == "none":
         # map_provider=None *without* a map_style: Streamlit then draws no tiles and makes
         # no network request (any explicit style, even "" or None, gets its online default).
         basemap = {"map_provider": None}
     else:
         basemap = {"map_provider": "carto", "map_style": basemap_style}
-    return CompactDeck(layers=layers, initial_view_state=view, **basemap,
-                    tooltip={"html": "{tooltip}",
-                             "style": {"backgroundColor": "white", "color": "#222",
-                                       "fontSize": "12px", "border": "1px solid #999"}})
+    views = {} if view_id is None else \
+        {"views": [pdk.View(type="MapView", controller=True, id=view_id)]}
+    return CompactDeck(layers=layers, initial_view_state=view, **basemap, **views,
+                       tooltip=TOOLTIP)
 
 
 def _ramp_legend(title: str, image: DensityImage, ramp: np.ndarray) -> str:

@@ -14,9 +14,15 @@ from dataclasses import dataclass
 import streamlit as st
 
 from geodata.errors import FetchError, RefreshBusy
-from geodata.fetch import (HttpClient, default_base_url, default_force, load_state,
-                           newest_month, refresh)
-from ui import data
+from geodata.fetch import (
+    HttpClient,
+    default_base_url,
+    default_force,
+    load_state,
+    newest_month,
+    refresh,
+)
+from ui import cached
 from ui.ingest_view import plain_markdown, render_report
 
 #: Seconds to wait for data.police.uk when checking its newest month from the page.
@@ -42,7 +48,7 @@ def check_source(base_url: str) -> SourceCheck:
 
 
 def _stored_newest() -> str | None:
-    months = sorted({m for p in data.store().partitions() if p.source == "police_uk"
+    months = sorted({m for p in cached.store().partitions() if p.source == "police_uk"
                      for m in p.months})
     return months[-1] if months else None
 
@@ -67,7 +73,7 @@ def render_fetch_section(*, user: str, role: str | None, audit) -> None:
         f"police_uk_force setting) by python -m geodata refresh, run by cron or a systemd "
         f"timer, or by the button below: only the months missing or republished are fetched."))
     try:
-        state = load_state(data.store())
+        state = load_state(cached.store())
     except FetchError as error:
         st.error(plain_markdown(error))
         state = {"forces": {}, "source": {}}
@@ -98,7 +104,7 @@ def render_fetch_section(*, user: str, role: str | None, audit) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=plain_markdown(message))
 
         try:
-            result = refresh(data.store(), base_url=base_url, force=force, user=user,
+            result = refresh(cached.store(), base_url=base_url, force=force, user=user,
                              client=HttpClient(timeout=30.0, retries=3), progress=progress)
         except RefreshBusy as error:
             st.session_state["police_uk_fetch"] = ("busy", str(error))

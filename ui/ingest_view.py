@@ -19,7 +19,7 @@ import streamlit as st
 from config import get_config
 from geodata.csv_safety import frame_to_csv_bytes
 from geodata.ingest import IngestReport, ingest_files
-from ui import data
+from ui import cached
 from ui.access import record_export
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -85,24 +85,79 @@ def ingest_uploads(uploads, *, source: str, user: str) -> IngestReport:
             target.parent.mkdir()
             target.write_bytes(upload.getvalue())
             paths.append(target)
-        return ingest_files(paths, store=data.store(), source=source, user=user)
+        return ingest_files(paths, store=cached.store(), source=source, user=user)
+
+
+def plain_outcomes(report: IngestReport, ingests: pd.DataFrame) -> list[str]:
+    """One plain sentence per file that added nothing, saying why.
+
+    A re-uploaded file is recognised by its content and not read again, so its "rows read"
+    is 0; the sentence says which stored file it repeats and how many rows that one had.
+
+    Parameters
+    ----------
+    report : IngestReport
+        What the ingest did.
+    ingests : pandas.DataFrame
+        The store's ingest log (:meth:`geodata.store.IncidentStore.ingests`): ``file``,
+        ``status``, ``rows_read``, ``accepted``, ``ingested_at``.
+
+    Returns
+    -------
+    list of str
+        Plain text (file names come from the upload: show it with :func:`plain_markdown`).
+    """
+    stored = ingests[ingests["status"] == "ingested"] if len(ingests) else ingests
+    lines = []
+    for file in report.files:
+        name = Path(file.file).name
+        if file.status == "unchanged":
+            earlier = file.message.partition("(as ")[2].rpartition(")")[0] or name
+            match = stored[stored["file"] == earlier] if len(stored) else stored
+            if len(match):
+                last = match.iloc[-1]
+                lines.append(
+                    f"0 new rows from {name}: this exact file is already stored (as {earlier}, "
+                    f"{int(last['accepted']):,} of its {int(last['rows_read']):,} rows, "
+                    f"ingested {str(last['ingested_at'])[:16].replace('T', ' ')} UTC), so it "
+                    f"was not read again and nothing was added.")
+            else:
+                lines.append(f"0 new rows from {name}: this exact file is already stored (as "
+                             f"{earlier}), so it was not read again and nothing was added.")
+        elif file.status == "ingested" and file.rows_read and not file.accepted:
+            lines.append(f"0 new rows from {name}: all {file.rows_read:,} rows were rejected "
+                         f"(reasons in the rejected rows below).")
+        elif file.status == "skipped":
+            lines.append(f"Skipped {name}: {file.message.partition(': ')[2] or file.message}")
+    return lines
 
 
 def render_report(report: IngestReport) -> None:
-    """The validation report of one ingest: totals, files, rejected rows and a download."""
+    """Show the validation report of one ingest.
+
+    What it added, in words (:func:`plain_outcomes`), the totals, the files, the rejected rows
+    and their download.
+    """
+    for line in plain_outcomes(report, cached.store().ingests()):
+        st.info(plain_markdown(line))
     columns = st.columns(4)
-    columns[0].metric("Rows read", f"{report.rows_read:,}")
-    columns[1].metric("Accepted", f"{report.accepted:,}")
+    columns[0].metric("Rows read", f"{report.rows_read:,}",
+                      help="Rows read from the files; a file already stored is not read again.")
+    columns[1].metric("Accepted", f"{report.accepted:,}", help="New rows stored.")
     columns[2].metric("Rejected", f"{report.rejected_count:,}")
     columns[3].metric("Outside the Humber area", f"{report.outside_area:,}",
                       help="Stored and flagged; not shown on the Humber maps.")
     st.caption(plain_markdown(report.summary()))
-    files = pd.DataFrame([{"File": Path(f.file).name, "Status": f.status,
+    statuses = {"ingested": "Read", "unchanged": "Already stored", "unreadable": "Unreadable",
+                "skipped": "Skipped"}
+    files = pd.DataFrame([{"File": Path(f.file).name,
+                           "Status": statuses.get(f.status, f.status),
                            "Rows read": f.rows_read, "Accepted": f.accepted,
                            "Rejected": f.rejected, "Outside area": f.outside_area,
                            "Replaced months": ", ".join(f.replaced_months),
                            "Message": f.message} for f in report.files])
-    st.dataframe(files, hide_index=True)
+    st.dataframe(files, hide_index=True, column_config={
+        "Message": st.column_config.TextColumn(width="large")})
     for file in report.unreadable:  # the message names a user-supplied file: never Markdown
         st.error(plain_markdown(file.message))
     if not report.rejected.empty:
@@ -115,3 +170,37 @@ def render_report(report: IngestReport) -> None:
                            file_name="rejected-rows.csv", mime="text/csv",
                            key="download_rejects", on_click=record_export,
                            args=("rejected rows of an ingest", len(report.rejected)))
+
+
+#: Human headers of the store's ingest log (technical columns such as the file hash and
+#: the ingest id are left out of the page).
+INGEST_HEADERS = {"ingested_at": "When (UTC)", "file": "File", "source": "Source",
+                  "status": "Status", "rows_read": "Rows read", "accepted": "Accepted",
+                  "rejected": "Rejected", "outside_area": "Outside the Humber area",
+                  "replaced_months": "Replaced months", "user": "By", "message": "Message",
+                  "rejects_file": "Rejected rows file"}
+#: Human headers of the audit log (the chain's ``prev`` and ``hash`` are left out).
+AUDIT_HEADERS = {"seq": "No.", "at": "When (UTC)", "event": "Event", "user": "User",
+                 "role": "Role", "what": "What", "rows": "Rows"}
+
+
+def readable_ingests(ingests: pd.DataFrame) -> pd.DataFrame:
+    """The ingest log with human headers, newest first, without hashes or ids."""
+    shown = ingests[[c for c in INGEST_HEADERS if c in ingests.columns]].rename(
+        columns=INGEST_HEADERS)
+    if "Replaced months" in shown:
+        shown["Replaced months"] = [", ".join(v) if isinstance(v, (list, tuple)) else
+                                    ("" if v is None else str(v))
+                                    for v in shown["Replaced months"]]
+    return shown.iloc[::-1].reset_index(drop=True)
+
+
+def readable_audit(records: list[dict]) -> pd.DataFrame:
+    """The audit records with human headers, newest first.
+
+    Other fields keep their names, capitalised; the chain's hashes are left out.
+    """
+    frame = pd.DataFrame(records).drop(columns=["prev", "hash"], errors="ignore")
+    frame = frame.rename(columns={c: AUDIT_HEADERS.get(c, str(c).replace("_", " ").capitalize())
+                                  for c in frame.columns})
+    return frame.iloc[::-1].reset_index(drop=True)

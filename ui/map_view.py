@@ -7,16 +7,22 @@ import html
 
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 
 from config import AppConfig
+from geodata.crs import BNG
 from geodata.reference import IOD_DOMAINS
-from hotspots.disclosure import DisclosureRule, protect_table, shown_count
+from geodata.streets import street_labels
 from hotspots import pipeline
+from hotspots.disclosure import DisclosureRule, protect_table, shown_count
 from hotspots.pipeline import area_lsoas
-from ui import data, deck
+from hotspots.rates import annualise, month_span
+from reports import static_map
+from ui import cached, deck
+from ui.access import record_export, viewer
 from ui.disclosure import current_rule
-from ui.profile_view import render_profile, selected_hotspot
+from ui.profile_view import render_profile
 from ui.widgets import Filters
 
 TABLE_COLUMNS = {"incidents": "Incidents", "weight": "Harm (CSS)",
@@ -27,7 +33,7 @@ TABLE_COLUMNS = {"incidents": "Incidents", "weight": "Harm (CSS)",
 
 def freshness_caption() -> None:
     """The data span, its freshness and its source, shown on every map page."""
-    span = data.data_span()
+    span = cached.data_span()
     if not span["months"]:
         st.warning("The incident store is empty: add police.uk files on the Data page.")
         return
@@ -56,19 +62,21 @@ def attribution() -> None:
 
 
 def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
-    lsoas = deck.polygon_records(area_lsoas(data.lsoa_table(), area_code), ["lsoa21cd"])
-    rates = data.lsoa_rates(area_code, filters.months, filters.crime_group)
+    lsoas = deck.polygon_records(area_lsoas(cached.lsoa_table(), area_code), ["lsoa21cd"])
+    rates = cached.lsoa_rates(area_code, filters.months, filters.crime_group)
     rule = current_rule()
     threshold = None
     if rule is not None:  # rounded counts, rates from them, "<5" below the threshold
         rates = protect_table(rates, rule, counts=["incidents"],
                               rates={"rate_per_1000": "incidents"}, text=False)
         threshold = rule.threshold
-    rates = rates.set_index("lsoa21cd")
+    # per year, like every rate on the pages (from the rounded counts for partner/public)
+    rates = annualise(rates, filters.months, ["rate_per_1000"]).set_index("lsoa21cd")
     domain = filters.imd_domain
-    tips = dict(zip(rates.index, deck.lsoa_tooltips(rates.reset_index(), domain=domain,
-                                                     domain_label=IOD_DOMAINS[domain],
-                                                     threshold=threshold)))
+    note = f"(annualised from {len(filters.months)} months: {month_span(filters.months)})"
+    tips = dict(zip(rates.index, deck.lsoa_tooltips(
+        rates.reset_index(), domain=domain, domain_label=IOD_DOMAINS[domain],
+        threshold=threshold, rate_label="Rate per 1,000 residents per year", rate_note=note)))
     deciles = rates[f"{domain.lower()}_decile"]
     for record in lsoas:
         code = record["lsoa21cd"]
@@ -77,31 +85,56 @@ def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
     return lsoas
 
 
-def _outline_records(outlines, *, id_name: str, title: str) -> list[dict]:
+def _count_text(value, threshold: int | None) -> str:
+    if value is None or value != value:  # NaN: below the disclosure threshold
+        return f"<{threshold}" if threshold is not None else "n/a"
+    return f"{int(value):,}"
+
+
+def outline_names(outlines, *, id_name: str, title: str,
+                  streets: bool = True) -> dict[int, str]:
+    """Each outline's display name: its ``name`` column (the busiest street, from
+    :mod:`hotspots.tasking`) when present and `streets` are allowed, else ``"Hotspot N"``."""
+    if outlines is None or outlines.empty:
+        return {}
+    ids = [int(i) for i in outlines[id_name]]
+    if streets and "name" in outlines.columns:
+        names = [str(n) if isinstance(n, str) and n.strip() else f"{title} {i}"
+                 for i, n in zip(ids, outlines["name"])]
+    else:
+        names = [f"{title} {i}" for i in ids]
+    return dict(zip(ids, names))
+
+
+def _outline_records(outlines, *, id_name: str, title: str, period: str,
+                     names: dict[int, str] | None = None,
+                     threshold: int | None = None) -> list[dict]:
+    """Outline records with a plain-text tooltip: name, then the figures and their period."""
     if outlines.empty:
         return []
     columns = [id_name, "incidents", "weight", "crime_mix", "lsoa_names"]
     frame = outlines.copy()
     for column in columns:
         if column not in frame:
-            frame[column] = np.nan if column == "weight" else ""
+            frame[column] = np.nan if column in ("weight", "incidents") else ""
     records = deck.polygon_records(frame, columns)
+    names = names or {}
     for record in records:
+        number = int(record[id_name])
         harm = record["weight"]
-        record["tooltip"] = (
-            f"<b>{html.escape(title)} {int(record[id_name])}</b><br/>"
-            f"Incidents: {int(record['incidents'] or 0):,}<br/>"
-            + (f"Harm (CSS): {harm:,.0f}<br/>" if harm == harm else "")
-            + f"Crime mix: {html.escape(str(record['crime_mix']))}<br/>"
-            f"LSOAs: {html.escape(str(record['lsoa_names']))}")
+        record["tooltip"] = deck.tooltip_text(names.get(number, f"{title} {number}"), [
+            f"Incidents: {_count_text(record['incidents'], threshold)} ({period})",
+            f"Harm (CSS points): {harm:,.0f}" if harm == harm else "",
+            f"Crime mix: {record['crime_mix']}" if str(record["crime_mix"]) else "",
+            f"LSOAs: {record['lsoa_names']}" if str(record["lsoa_names"]) else ""])
         for column in columns[1:]:
             record.pop(column, None)
     return records
 
 
 def _point_records(area_code: str | None, filters: Filters) -> pd.DataFrame:
-    incidents = data.selected_incidents(area_code, filters.months, filters.crime_group)
-    tips = [f"{html.escape(str(t))}<br/>{html.escape(str(loc))}<br/>{html.escape(str(m))}"
+    incidents = cached.selected_incidents(area_code, filters.months, filters.crime_group)
+    tips = [deck.tooltip_text(str(t), [str(loc), str(m)])
             for t, loc, m in zip(incidents["crime_type"], incidents["location"],
                                  incidents["month"])]
     return pd.DataFrame({"lon": incidents["lon"].round(6), "lat": incidents["lat"].round(6),
@@ -126,7 +159,7 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
         legend.update(density=image, density_title=f"{unit.capitalize()} per km² over the "
                                                    f"period")
     if "risk" in filters.layers and n_incidents:
-        risk = data.risk(area_code, filters.months, filters.crime_group,
+        risk = cached.risk(area_code, filters.months, filters.crime_group,
                          bandwidth=filters.bandwidth, cell_size=filters.cell_size,
                          measure=filters.measure, population=filters.risk_population,
                          disclosure=rule)
@@ -136,20 +169,20 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
         legend.update(risk=image, risk_title=f"{unit.capitalize()} per 1,000 {who} over the "
                                              f"period (blank where few people live)")
     if "change" in filters.layers:
-        change, before = data.change(area_code, filters.months, filters.crime_group,
+        change, before = cached.change(area_code, filters.months, filters.crime_group,
                                      bandwidth=filters.bandwidth, cell_size=filters.cell_size,
                                      threshold_method=filters.threshold_method,
                                      threshold_value=filters.threshold_value,
                                      measure=filters.measure, disclosure=rule)
         if change is None:
             notes.append(pipeline.comparable_previous_period(filters.months,
-                                                             data.available_months())[1])
+                                                             cached.available_months())[1])
         else:
             image = deck.category_image(change.classes, change.grid.bounds, deck.CHANGE_COLOURS)
             layers.append(deck.image_layer(image, layer_id="change", opacity=0.9))
             legend["change_label"] = (f"{_span(filters.months)} against {_span(before)}")
     if "emerging" in filters.layers:
-        result = data.emerging(area_code, filters.months, filters.crime_group, disclosure=rule)
+        result = cached.emerging(area_code, filters.months, filters.crime_group, disclosure=rule)
         if not result.enough:
             notes.append(result.message + " The emerging hot spot layer is not drawn.")
         else:
@@ -164,7 +197,7 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
                                             layer_id="gi_star"))
     if "predicted" in filters.layers:
         coverage = _predicted_coverage(filters)
-        cells = data.predicted(area_code, filters.months, filters.crime_group,
+        cells = cached.predicted(area_code, filters.months, filters.crime_group,
                                coverage=coverage, disclosure=rule)
         layers.append(deck.outline_layer(deck.polygon_records(cells.outlines, ["cells"]),
                                          layer_id="predicted", colour=deck.PREDICTED_COLOUR,
@@ -180,15 +213,16 @@ def _gi_records(area_code: str | None, filters: Filters, *, exact: bool = True) 
     Without `exact` (aggregate-only roles) the tooltip gives the class only: z-scores of
     every LSOA with the known neighbour weights would let the suppressed counts be solved
     for."""
-    gi = data.gi_star(area_code, filters.months, filters.crime_group, measure=filters.measure)
+    gi = cached.gi_star(area_code, filters.months, filters.crime_group, measure=filters.measure)
     significant = gi[gi["gi_class"] != "not significant"]
     records = deck.polygon_records(significant, ["lsoa21nm", "gi_class", "z", "p_fdr"])
     for record in records:
         record["fill"] = deck.GI_COLOURS[record["gi_class"]]
         z, p = record.pop("z"), record.pop("p_fdr")
-        record["tooltip"] = (f"<b>{html.escape(str(record.pop('lsoa21nm')))}</b><br/>"
-                             f"Gi*: {html.escape(record.pop('gi_class'))}"
-                             + (f" (z = {z:.2f}, FDR-adjusted p = {p:.3f})" if exact else ""))
+        record["tooltip"] = deck.tooltip_text(
+            str(record.pop("lsoa21nm")),
+            [f"Gi*: {record.pop('gi_class')}"
+             + (f" (z = {z:.2f}, FDR-adjusted p = {p:.3f})" if exact else "")])
     return records
 
 
@@ -198,15 +232,15 @@ def _span(months) -> str:
 
 
 def _ward_records(area_code: str | None) -> list[dict]:
-    wards = data.wards()
+    wards = cached.wards()
     if area_code is not None:
-        lad = area_lsoas(data.lsoa_table(), area_code)["lad_code"].iloc[0]
+        lad = area_lsoas(cached.lsoa_table(), area_code)["lad_code"].iloc[0]
         wards = wards[wards["lad_code"] == lad]
     records = deck.polygon_records(wards, ["ward_name", "ward_code", "lsoas"])
     for record in records:
-        record["tooltip"] = (f"<b>{html.escape(str(record.pop('ward_name')))}</b> ward "
-                             f"({html.escape(str(record.pop('ward_code')))})<br/>"
-                             f"{int(record.pop('lsoas'))} LSOAs")
+        record["tooltip"] = deck.tooltip_text(
+            f"{record.pop('ward_name')} ward ({record.pop('ward_code')})",
+            [f"{int(record.pop('lsoas'))} LSOAs"])
     return records
 
 
@@ -222,16 +256,231 @@ def focus_records(place: dict) -> list[dict]:
     import geopandas as gpd
 
     frame = gpd.GeoDataFrame({"name": [place["name"]]}, geometry=[place["geometry"]],
-                             crs="EPSG:27700")
+                             crs=BNG)
     return [{"polygon": r["polygon"]} for r in deck.polygon_records(frame, ["name"])]
 
 
-def render_map_section(area_code: str | None, filters: Filters, config: AppConfig, *,
-                       focus: dict | None = None) -> None:
-    """Map with switchable layers, its legend, and the ranked hotspot and cluster tables.
+#: The map fills the first screen below Streamlit's header: the viewport's height less the
+#: header and the page's top padding (both reduced on map pages, see :func:`_page_css`).
+MAP_HEIGHT_CSS = "calc(100vh - 6.5rem)"
+#: In presentation mode only the step buttons sit above the map.
+PRESENT_HEIGHT_CSS = "calc(100vh - 5.2rem)"
 
-    `area_code` is a CSP (LAD) code, a ward code, or None for the whole Humber area; `focus`
-    is a place from "find a place" to zoom to and outline.
+
+def _page_css(key: str, *, present: bool) -> str:
+    """Style of a map page: the keyed map container filling the first screen, the title and
+    legend overlay inside the map (also in Streamlit's full-screen view) and tooltips that
+    are not clipped at the map's edge."""
+    box = f".st-key-{key}"
+    height = PRESENT_HEIGHT_CSS if present else MAP_HEIGHT_CSS
+    padding = "" if present else ".block-container { padding-top: 3.2rem !important; }"
+    return f"""<style>
+{padding}
+[data-testid="stLayoutWrapper"]:has(> {box}) {{ height: {height} !important; flex: none; }}
+{box} {{ position: relative; height: {height} !important; min-height: 420px; flex: none; }}
+{box} [data-testid="stElementContainer"]:has([data-testid="stDeckGlJsonChart"]),
+{box} [data-testid="stFullScreenFrame"], {box} [data-testid="stDeckGlJsonChart"],
+{box} [data-testid="stDeckGlJsonChart"] > div {{ height: {height} !important; }}
+{box} > [data-testid="stElementContainer"]:not(:has([data-testid="stDeckGlJsonChart"])):not(
+  :has(.map-overlay)) {{ position: absolute; width: 0 !important; height: 0 !important;
+  overflow: hidden; }}
+{box} [data-testid="stElementContainer"]:has(.map-overlay) {{
+  position: absolute; left: {deck.OVERLAY_MARGIN_PX}px; top: {deck.OVERLAY_MARGIN_PX}px;
+  z-index: 3; width: {deck.OVERLAY_WIDTH_PX}px !important;
+  max-height: calc(100% - {2 * deck.OVERLAY_MARGIN_PX}px); }}
+{box} [data-testid="stDeckGlJsonChart"] > div, {box} .deck-widgets-root,
+{box} .deck-widgets-root > div {{ overflow: visible !important; }}
+{box} [data-testid="stDeckGlJsonChart"] {{ overflow: visible !important; }}
+.map-overlay {{ background: rgba(255,255,255,0.93); padding: 6px 9px 4px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.25); color: #222; font-size: 11.5px; line-height: 1.4;
+  max-height: calc({height} - {2 * deck.OVERLAY_MARGIN_PX}px); overflow: auto; }}
+.map-overlay > div > div {{ font-size: 11.5px !important; line-height: 1.4 !important; }}
+.map-overlay .map-title {{ font-size: 15px; font-weight: 700; line-height: 1.25; }}
+.map-overlay .map-period {{ font-size: 12px; color: #333; margin: 2px 0 4px; }}
+/* Streamlit's full screen fixes the chart's frame over the page (its toolbar button then
+   reads "Close fullscreen"): the chart fills the window and the overlay follows it. */
+{box}:has(button[aria-label^="Close fullscreen"]) [data-testid="stFullScreenFrame"] {{
+  height: 100vh !important; }}
+{box}:has(button[aria-label^="Close fullscreen"]) [data-testid="stDeckGlJsonChart"],
+{box}:has(button[aria-label^="Close fullscreen"]) [data-testid="stDeckGlJsonChart"] > div {{
+  height: calc(100vh - 34px) !important; }}
+{box}:has(button[aria-label^="Close fullscreen"])
+  [data-testid="stElementContainer"]:has(.map-overlay) {{
+  position: fixed; z-index: 1000060; left: {12 + deck.OVERLAY_MARGIN_PX}px;
+  top: {17 + deck.OVERLAY_MARGIN_PX}px; }}
+{box}:has(button[aria-label^="Close fullscreen"]) .map-overlay {{
+  max-height: calc(100vh - 60px); }}
+</style>"""
+
+
+def _overlay_html(title: str, period: str, legend: str) -> str:
+    """The title, period and legend shown inside the map (all text escaped)."""
+    return (f'<div class="map-overlay" data-testid="map-overlay">'
+            f'<div class="map-title">{html.escape(title)}</div>'
+            f'<div class="map-period">{html.escape(period)}</div>{legend}</div>')
+
+
+def map_period(filters: Filters, *, measure_unit: str) -> str:
+    """What the map shows and over which months: "2024-01 to 2024-03 (3 months); counts
+    of incidents", so every figure on it says its period and unit."""
+    months = sorted(filters.months)
+    n = len(months)
+    return (f"{_span(months)} ({n} month{'s' if n != 1 else ''} of police.uk data); "
+            f"{measure_unit}")
+
+
+@st.cache_data(show_spinner="Placing street names…", max_entries=4)
+def _street_labels(version: int) -> pd.DataFrame:
+    # the distinct named map points of the per-ingest aggregates, not every incident
+    return street_labels(cached.map_point_names()[["location", "x", "y"]])
+
+
+def _street_records(area_code: str | None) -> pd.DataFrame:
+    """Street labels inside the area (a CSP role's page never carries another CSP's), from
+    every stored incident, cached per store version."""
+    labels = _street_labels(cached.store_version())
+    if labels.empty:
+        return labels
+    inside = shapely.contains_xy(pipeline.study_area(cached.lsoa_table(), area_code),
+                                 labels["x"].to_numpy(), labels["y"].to_numpy())
+    return labels[inside]
+
+
+_SIZE_JS = """
+export default function (component) {
+  const { data, setStateValue } = component;
+  const selector = `.st-key-${data.box} [data-testid="stDeckGlJsonChart"]`;
+  let timer = null, observer = null, watcher = null, stopped = false;
+  const known = data.known || { w: 0, h: 0 };
+  const measure = () => {
+    const element = document.querySelector(selector);
+    if (!element) return;
+    const box = element.getBoundingClientRect();
+    const w = Math.round(box.width), h = Math.round(box.height);
+    if (w < 100 || h < 100) return;
+    const full = !!document.querySelector(
+      `.st-key-${data.box} button[aria-label^="Close fullscreen"]`);
+    if (Math.abs(w - known.w) < 8 && Math.abs(h - known.h) < 8 && full === !!known.full) return;
+    known.w = w; known.h = h; known.full = full;
+    setStateValue("size", { w: w, h: h, full: full });
+  };
+  const schedule = () => { clearTimeout(timer); timer = setTimeout(measure, 300); };
+  // deck.gl puts its tooltip right of and below the pointer: near the window's right or
+  // bottom edge, put it left of or above the pointer instead (CSS `translate` adds to the
+  // `transform` deck.gl sets, so its own positioning is untouched).
+  const keepInside = (tip) => {
+    if (tip.style.display === "none") return;
+    const [tx, ty] = (tip.style.translate || "0px 0px").split(" ").map(parseFloat);
+    const box = tip.getBoundingClientRect();
+    const left = box.left - (tx || 0), top = box.top - (ty || 0);
+    const x = left + box.width > window.innerWidth - 6 ? -(box.width + 16) : 0;
+    const y = top + box.height > window.innerHeight - 6 ? -(box.height + 16) : 0;
+    const wanted = `${x}px ${y}px`;
+    if (tip.style.translate !== wanted) tip.style.translate = wanted;
+  };
+  // Streamlit may draw the map afresh (a new element): follow the current chart and tooltip.
+  let chart = null, tooltip = null;
+  observer = new ResizeObserver(schedule);
+  watcher = new MutationObserver(() => { if (tooltip) keepInside(tooltip); });
+  const follow = () => {
+    if (stopped) return;
+    const element = document.querySelector(selector);
+    if (element && element !== chart) {
+      if (chart) observer.unobserve(chart);
+      chart = element;
+      observer.observe(chart);
+      schedule();
+    }
+    const tip = chart && chart.querySelector(".deck-tooltip");
+    if (tip && tip !== tooltip) {
+      watcher.disconnect();
+      tooltip = tip;
+      watcher.observe(tooltip, { attributes: true, attributeFilter: ["style"] });
+    }
+  };
+  follow();
+  const poll = setInterval(follow, 700);
+  return () => {
+    stopped = true; clearTimeout(timer); clearInterval(poll);
+    observer.disconnect(); watcher.disconnect();
+  };
+}
+"""
+_size_component = None
+
+
+def map_size(box: str, *, key: str) -> tuple[int, int, bool]:
+    """The map's size in the browser (CSS pixels) and whether it is in full screen, reported
+    by a small script, so that the first view fits the area to the map actually drawn, and
+    fits again when the window or Streamlit's full-screen view changes its size.
+
+    Before the browser has reported (AppTest, the first run) it is
+    (:data:`ui.deck.FIT_WIDTH_PX`, :data:`ui.deck.FIT_HEIGHT_PX`, False), the smallest map
+    the pages draw.
+    """
+    global _size_component
+    if _size_component is None:
+        import streamlit.components.v2 as components
+
+        _size_component = components.component("humber_map_size", js=_SIZE_JS)
+    known = st.session_state.get(f"{key}_known")
+    result = _size_component(key=key, data={"box": box, "known": known},
+                             on_size_change=lambda: None)
+    size = getattr(result, "size", None) if result is not None else None
+    if isinstance(size, dict) and {"w", "h"} <= set(size):
+        try:
+            width, height = int(size["w"]), int(size["h"])
+        except (TypeError, ValueError):
+            width = height = 0
+        if 300 <= width <= 10_000 and 300 <= height <= 10_000:
+            full = bool(size.get("full"))
+            st.session_state[f"{key}_known"] = {"w": width, "h": height, "full": full}
+            return width, height, full
+    return deck.FIT_WIDTH_PX, deck.FIT_HEIGHT_PX, False
+
+
+def _chart_key(map_key: str, width: int, height: int, full: bool) -> str:
+    """The map's widget key: new for each size outside full screen, so a newly measured map
+    is drawn afresh with its fitted view (Streamlit keeps a drawn map's view when only its
+    initial view changes); kept in full screen, which a new element would leave (there the
+    view's new name, see :func:`ui.deck.build_deck`, makes Streamlit apply the new view)."""
+    remembered = f"{map_key}_chart_key"
+    if full and remembered in st.session_state:
+        return st.session_state[remembered]
+    chart_key = map_key if (width, height) == (deck.FIT_WIDTH_PX, deck.FIT_HEIGHT_PX) \
+        else f"{map_key}_{width}x{height}"
+    st.session_state[remembered] = chart_key
+    return chart_key
+
+
+def render_map_section(area_code: str | None, filters: Filters, config: AppConfig, *,
+                       title: str, focus: dict | None = None, present: bool = False,
+                       details: bool = True):
+    """The map first, filling the screen and fitted to the area, with its title, period and
+    legend on it; then the PNG download and, with `details`, the ranked tables and profile.
+
+    Parameters
+    ----------
+    area_code : str or None
+        A CSP (LAD) code, a ward code, or None for the whole Humber area.
+    filters : Filters
+        The sidebar's selection.
+    config : AppConfig
+        Settings (basemap, points limit).
+    title : str
+        What the map is of ("Kingston upon Hull: violence against the person"), shown on it.
+    focus : dict, optional
+        A place from "find a place" to zoom to and outline.
+    present : bool, default False
+        Presentation mode: map only, a little taller.
+    details : bool, default True
+        Draw the ranked tables and the hotspot profile right below the map.
+
+    Returns
+    -------
+    callable
+        Draws the ranked tables and the profile where the page calls it (once; not needed
+        when `details` drew them already).
     """
     rule = current_rule()
     aggregate_only = rule is not None
@@ -239,16 +488,22 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         filters = dataclasses.replace(filters, bandwidth=rule.bandwidth(filters.bandwidth),
                                       cell_size=rule.cell_size(filters.cell_size),
                                       measure="count")
-    n_incidents = len(data.selected_incidents(area_code, filters.months, filters.crime_group))
-    analysis = data.hotspots(area_code, filters.months, filters.crime_group,
+    threshold = rule.threshold if aggregate_only else None
+    n_incidents = len(cached.selected_incidents(area_code, filters.months, filters.crime_group))
+    analysis = cached.hotspot_analysis(area_code, filters.months, filters.crime_group,
                              bandwidth=filters.bandwidth, cell_size=filters.cell_size,
                              threshold_method=filters.threshold_method,
                              threshold_value=filters.threshold_value, measure=filters.measure,
                              disclosure=rule)
-    clusters = data.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
+    clusters = cached.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
                              min_samples=filters.min_samples,
                              max_memory_mb=filters.max_memory_mb, measure=filters.measure,
                              disclosure=rule)
+    harm = filters.measure == "harm"
+    period = _span(filters.months)
+    sees_streets = not aggregate_only and viewer().sees_points
+    hotspot_names = outline_names(analysis.outlines, id_name="hotspot_id", title="Hotspot",
+                                  streets=sees_streets)
 
     layers = []
     if "choropleth" in filters.layers:
@@ -262,9 +517,9 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         layers.append(deck.boundary_layer(records, layer_id="lsoa_boundaries",
                                           colour=[90, 90, 90, 200], width_px=0.6,
                                           pickable="choropleth" not in filters.layers))
-    lads = data.lad_boundaries()
+    lads = cached.lad_boundaries()
     if area_code is not None:
-        lads = lads[lads["lad_code"].isin(area_lsoas(data.lsoa_table(), area_code)["lad_code"])]
+        lads = lads[lads["lad_code"].isin(area_lsoas(cached.lsoa_table(), area_code)["lad_code"])]
     if "wards" in filters.layers:
         layers.append(deck.boundary_layer(_ward_records(area_code), layer_id="wards",
                                           colour=[*deck.WARD_COLOUR, 230], width_px=1.6,
@@ -275,11 +530,13 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     layers += [layer for layer in extra if layer.id == "predicted"]
     if "hotspots" in filters.layers:
         layers.append(deck.outline_layer(
-            _outline_records(analysis.outlines, id_name="hotspot_id", title="Hotspot"),
+            _outline_records(analysis.outlines, id_name="hotspot_id", title="Hotspot",
+                             period=period, names=hotspot_names, threshold=threshold),
             layer_id="hotspots", colour=deck.HOTSPOT_COLOUR))
     if "clusters" in filters.layers:
         layers.append(deck.outline_layer(
-            _outline_records(clusters.outlines, id_name="cluster_id", title="Cluster"),
+            _outline_records(clusters.outlines, id_name="cluster_id", title="Cluster",
+                             period=period, threshold=threshold),
             layer_id="clusters", colour=deck.CLUSTER_COLOUR))
     max_points = int(config.setting("max_points_shown").default)
     if "points" in filters.layers and not aggregate_only:  # never for partner or public
@@ -289,6 +546,10 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
             notes.append(f"Incident points are drawn only for selections of at most "
                          f"{max_points:,} incidents (this one has {n_incidents:,}); narrow the "
                          f"months or crime group, or open a CSP page.")
+    if "streets" in filters.layers and sees_streets:  # never for partner or public
+        streets = _street_records(area_code)
+        if len(streets):
+            layers.append(deck.street_label_layer(streets))
     if aggregate_only:
         notes.append(
             f"Disclosure control: counts are rounded to multiples of {rule.rounding} and those "
@@ -298,65 +559,194 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
             f"are drawn only where at least {rule.threshold} incidents lie within "
             f"{rule.support_radius_m:,.0f} m; areas of fewer than {rule.threshold} incidents "
             f"are not drawn.")
-    for note in notes:
-        st.info(note)
 
-    bounds = tuple(area_lsoas(data.lsoa_table(), area_code).total_bounds)
+    bounds = tuple(area_lsoas(cached.lsoa_table(), area_code).total_bounds)
     if focus is not None:
         layers.append(deck.focus_layer(focus_records(focus)))
         bounds = focus_bounds(focus)
-    chart = deck.build_deck(layers, deck.view_for_bounds(bounds),
-                            basemap_style=str(config.setting("basemap_style").default))
-    harm = filters.measure == "harm"
-    map_column, table_column = st.columns([3, 2])
-    with map_column:
-        event = st.pydeck_chart(chart, height=620, key=f"map_{area_code or 'humber'}",
-                                on_select="rerun", selection_mode="single-object")
+    unit = ("harm (ONS Crime Severity Score points)" if harm else "counts of incidents")
+    legend_block = deck.legend_html(layers=list(filters.layers),
+                                    domain_label=IOD_DOMAINS[filters.imd_domain],
+                                    threshold_label=analysis.threshold_label,
+                                    rank_label="harm" if harm else "incident count", **legend)
+    if sees_streets and "streets" in filters.layers:
+        legend_block += ('<div style="font-size:11px;color:#555">Street names (zoom in): '
+                         'police.uk map point names, from every stored month.</div>')
+    map_key = f"map_{area_code or 'humber'}"
+    box = f"{map_key}_box"
+    st.html(_page_css(box, present=present))
+    with st.container(key=box):
+        width_px, height_px, full = map_size(box, key=f"{map_key}_size")
+        chart = deck.build_deck(layers, deck.fit_view(bounds, width_px=width_px,
+                                                      height_px=height_px),
+                                basemap_style=str(config.setting("basemap_style").default),
+                                view_id=f"map-{width_px}x{height_px}")
+        event = st.pydeck_chart(chart, height="stretch", on_select="rerun",
+                                key=_chart_key(map_key, width_px, height_px, full),
+                                selection_mode="single-object",
+                                alt=f"Map: {title}, {period}")
+        st.html(_overlay_html(title, map_period(filters, measure_unit=unit), legend_block))
+    caption, download = st.columns([3, 1], vertical_alignment="center")
+    with caption:
         if focus is not None:
             st.caption(f"Outlined in amber: {focus['kind']} {focus['name']}.")
-        st.html(deck.legend_html(layers=list(filters.layers),
-                                 domain_label=IOD_DOMAINS[filters.imd_domain],
-                                 threshold_label=analysis.threshold_label,
-                                 rank_label="harm" if harm else "incident count", **legend))
-    with table_column:
-        hotspot_tab, cluster_tab = st.tabs(["Hotspots (density)", "Clusters (DBSCAN)"])
-        with hotspot_tab:
-            st.caption(f"Outlines where the kernel density of {'harm' if harm else 'incidents'}"
-                       f" (bandwidth {filters.bandwidth:g} m, cells {filters.cell_size:g} m) "
-                       f"reaches {analysis.threshold:,.1f} per km²: "
-                       f"{analysis.threshold_label}. Ranked by "
-                       f"{'harm' if harm else 'incidents'} inside.")
-            _ranked_table(analysis.table, "hotspot_id", "Hotspot")
-        with cluster_tab:
-            if clusters.message:
-                st.warning(clusters.message)
-            if clusters.result is not None and aggregate_only:
-                st.caption(f"DBSCAN clusters of at least {rule.threshold} incidents, outlined "
-                           f"{rule.radius_m / 2:,.0f} m around them; counts rounded to "
-                           f"multiples of {rule.rounding}.")
-            elif clusters.result is not None:
-                result = clusters.result
-                st.caption(f"DBSCAN with eps {result.eps:,.0f} m and min_samples "
-                           f"{result.min_samples}: {result.n_clusters} clusters, "
-                           f"{result.n_noise:,} of {n_incidents:,} incidents not in a cluster "
-                           f"({result.n_unique_locations:,} distinct map points).")
-            _ranked_table(clusters.table, "cluster_id", "Cluster")
+        st.caption("Drag to pan, scroll to zoom; street names show when you zoom in. "
+                   "Full screen: the expand button at the map's top right.")
+    with download:
+        _png_button(area_code, filters, title=title, unit=unit, analysis=analysis,
+                    clusters=clusters, bounds=bounds, key=map_key)
+    for note in notes:
+        st.info(note)
+
+    def draw_details() -> None:
+        _details(area_code, filters, analysis=analysis, clusters=clusters, event=event,
+                 names=hotspot_names, n_incidents=n_incidents, rule=rule, key=map_key)
+
+    if details:
+        draw_details()
+    return draw_details
+
+
+def _details(area_code: str | None, filters: Filters, *, analysis, clusters, event,
+             names: dict[int, str], n_incidents: int, rule: DisclosureRule | None,
+             key: str) -> None:
+    """The ranked hotspot and cluster tables and the hotspot profile, below the map."""
+    aggregate_only = rule is not None
+    harm = filters.measure == "harm"
+    period = _span(filters.months)
+    hotspot_names = names
+    map_key = key
+    hotspot_tab, cluster_tab = st.tabs(["Hotspots (density)", "Clusters (DBSCAN)"])
+    with hotspot_tab:
+        st.caption(f"Outlines where the kernel density of {'harm' if harm else 'incidents'}"
+                   f" (bandwidth {filters.bandwidth:g} m, cells {filters.cell_size:g} m) "
+                   f"reaches {analysis.threshold:,.1f} per km² over {period}: "
+                   f"{analysis.threshold_label}. Ranked by "
+                   f"{'harm' if harm else 'incidents'} inside.")
+        _ranked_table(analysis.table, "hotspot_id", "Hotspot", names=hotspot_names)
+    with cluster_tab:
+        if clusters.message:
+            st.warning(clusters.message)
+        if clusters.result is not None and aggregate_only:
+            st.caption(f"DBSCAN clusters of at least {rule.threshold} incidents, outlined "
+                       f"{rule.radius_m / 2:,.0f} m around them; counts rounded to "
+                       f"multiples of {rule.rounding}.")
+        elif clusters.result is not None:
+            result = clusters.result
+            st.caption(f"DBSCAN with eps {result.eps:,.0f} m and min_samples "
+                       f"{result.min_samples}: {result.n_clusters} clusters, "
+                       f"{result.n_noise:,} of {n_incidents:,} incidents not in a cluster "
+                       f"({result.n_unique_locations:,} distinct map points).")
+        _ranked_table(clusters.table, "cluster_id", "Cluster")
     if "hotspots" in filters.layers and len(analysis.outlines) and not aggregate_only:
         st.subheader("Hotspot profile")
-        profiles = data.hotspot_profiles(
+        profiles = cached.hotspot_profiles(
             area_code, filters.months, filters.crime_group, bandwidth=filters.bandwidth,
             cell_size=filters.cell_size, threshold_method=filters.threshold_method,
             threshold_value=filters.threshold_value, measure=filters.measure)
-        chosen = selected_hotspot(event, sorted(profiles), key=f"map_{area_code or 'humber'}")
+        chosen = pick_hotspot(event, sorted(profiles), names=hotspot_names, key=map_key)
         if chosen is not None:
-            render_profile(profiles[chosen])
+            render_profile(profiles[chosen], respond=(area_code, filters))
     attribution()
 
 
-def _ranked_table(table: pd.DataFrame, id_name: str, label: str) -> None:
+def _clicked(event, layer: str, id_name: str) -> int | None:
+    """The id of the object clicked on `layer`, from a ``st.pydeck_chart`` selection."""
+    objects = (getattr(event, "selection", None) or {}).get("objects", {}) if event else {}
+    clicked = None
+    for obj in objects.get(layer, []) or []:
+        if obj.get(id_name) is not None:
+            clicked = int(obj[id_name])
+    return clicked
+
+
+def pick_hotspot(event, ids: list[int], *, names: dict[int, str], key: str) -> int | None:
+    """The hotspot whose profile is shown: a map click selects it once, the list after that.
+
+    Streamlit keeps a map selection across reruns, so a click is applied only when it differs
+    from the last click handled (kept in ``st.session_state``); picking another hotspot in the
+    list afterwards then sticks instead of snapping back. The choice is mirrored in the URL
+    (``?hotspot=N``).
+
+    Parameters
+    ----------
+    event : PydeckState or None
+        What ``st.pydeck_chart(..., on_select="rerun")`` returned.
+    ids : list of int
+        The hotspots that can be profiled (those holding incidents).
+    names : dict
+        Hotspot id -> display name (:func:`outline_names`).
+    key : str
+        The map's widget key; the picker's is ``f"{key}_hotspot"``.
+    """
+    if not ids:
+        return None
+    clicked = _clicked(event, "hotspots", "hotspot_id")
+    picker, handled = f"{key}_hotspot", f"{key}_hotspot_click"
+    if clicked is None:
+        st.session_state.pop(handled, None)
+    elif st.session_state.get(handled) != clicked and clicked in ids:
+        st.session_state[handled] = clicked
+        st.session_state[picker] = clicked
+    if st.session_state.get(picker) not in ids:
+        requested = st.query_params.get("hotspot")
+        st.session_state[picker] = (int(requested) if requested and requested.isdigit()
+                                    and int(requested) in ids else ids[0])
+    chosen = st.selectbox("Hotspot profile", ids, key=picker,
+                          format_func=lambda i: names.get(i, f"Hotspot {i}"),
+                          help="Click a hotspot outline on the map, or pick it here.")
+    st.query_params["hotspot"] = str(chosen)
+    return chosen
+
+
+def _png_button(area_code: str | None, filters: Filters, *, title: str, unit: str, analysis,
+                clusters, bounds, key: str) -> None:
+    """"Download this map as PNG": the server-side renderer of the tasking pack, drawing the
+    same (for partner and public, the same protected) layers; built when clicked."""
+    lsoas = area_lsoas(cached.lsoa_table(), area_code)
+    area = pipeline.study_area(cached.lsoa_table(), area_code)
+    layers = set(filters.layers)
+    rule = current_rule()
+    coverage = _predicted_coverage(filters)
+    months = tuple(filters.months)
+
+    def render() -> bytes:
+        predicted = None
+        if "predicted" in layers:
+            predicted = cached.predicted(area_code, months, filters.crime_group,
+                                       coverage=coverage, disclosure=rule).outlines
+        return static_map.map_png(
+            title=title,
+            subtitle=(f"{map_period(filters, measure_unit=unit)}. Density: Gaussian kernel, "
+                      f"bandwidth {filters.bandwidth:g} m, {filters.cell_size:g} m cells; "
+                      f"hotspots: {analysis.threshold_label}."),
+            area=area, bounds=bounds, lsoas=list(lsoas.geometry),
+            surface=analysis.surface if "density" in layers else None,
+            density_label=f"{'Harm' if filters.measure == 'harm' else 'Incidents'} per km² "
+                          f"over {_span(months)}",
+            hotspots=analysis.outlines if "hotspots" in layers else None,
+            hotspot_label=f"Hotspot: {analysis.threshold_label}",
+            clusters=clusters.outlines if "clusters" in layers else None,
+            predicted=predicted, predicted_label=f"Predicted hotspot cells ({coverage:g}%)",
+            attribution=ATTRIBUTION)
+
+    slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
+    st.download_button("Download this map as PNG", render,
+                       file_name=f"{slug[:60]}-{months[0]}-{months[-1]}.png",
+                       mime="image/png", key=f"{key}_png", on_click=record_export,
+                       args=(f"map PNG ({area_code or 'Humber'})", 0),
+                       help="The map as drawn on the server for print (the tasking pack's "
+                            "renderer): the same layers and months; no incident points.")
+
+
+def _ranked_table(table: pd.DataFrame, id_name: str, label: str, *,
+                  names: dict[int, str] | None = None) -> None:
     if table.empty:
         st.info(f"No {label.lower()}s for this selection.")
         return
+    if names:
+        table = table.assign(**{id_name: [names.get(int(i), f"{label} {int(i)}")
+                                           for i in table[id_name]]})
     shown = table.rename(columns={id_name: label, **TABLE_COLUMNS})
     columns = [label] + [TABLE_COLUMNS[c] for c in TABLE_COLUMNS if c in table.columns]
     st.dataframe(shown[columns], hide_index=True,

@@ -8,7 +8,8 @@ import streamlit as st
 
 from hotspots import pipeline
 from hotspots.disclosure import DisclosureRule, protect_table, shown_count
-from ui import data
+from hotspots.rates import annualise
+from ui import cached
 from ui.disclosure import current_rule
 
 
@@ -24,44 +25,103 @@ def protected_summary(summary: pd.DataFrame, rule: DisclosureRule) -> pd.DataFra
     return table
 
 
-def csp_cards(summary: pd.DataFrame, *, only: str | None = None) -> None:
-    """One metric card per CSP (or only the CSP `only`): incidents, rate and share."""
+RATE_LABEL = "Rate per 1,000 per year"
+
+
+def shown_summary(summary: pd.DataFrame, months=None) -> pd.DataFrame:
+    """The CSP figures as this viewer reads them.
+
+    Protected for partner and public (:func:`protected_summary`); rates annualised over the
+    months counted.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`ui.cached.csp_summary` (rates over the whole period).
+    months : sequence of str, optional
+        The months counted; by default ``summary.attrs["months"]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        With ``attrs["rate_unit"]`` ("per 1,000 residents per year (annualised from …)").
+    """
+    months = tuple(months if months is not None else summary.attrs.get("months", ()))
+    if not months:
+        raise ValueError("The CSP summary should say which months it counts (pass 'months' "
+                         "or set summary.attrs['months']); got neither.")
     rule = current_rule()
-    if rule is not None:
-        summary = protected_summary(summary, rule)
-    rows = summary if only is None else summary[summary["lad_code"] == only]
+    table = protected_summary(summary, rule) if rule is not None else summary
+    return annualise(table, months, ["rate_per_1000"])
+
+
+def csp_cards(summary: pd.DataFrame, *, months=None, only: str | None = None,
+              details: bool = False) -> None:
+    """One card per CSP (or only the CSP `only`): incidents, annualised rate and share.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`ui.cached.csp_summary`.
+    months : sequence of str, optional
+        The months counted; by default ``summary.attrs["months"]``.
+    only : str, optional
+        LAD code of the one CSP to show.
+    details : bool, default False
+        Also the residents (Census 2021) and the LSOAs in IMD decile 1 (the Need page).
+    """
+    table = shown_summary(summary, months)
+    rule = current_rule()
+    unit = table.attrs["rate_unit"]
+    rows = table if only is None else table[table["lad_code"] == only]
+    decile_one = pd.Series(dtype="int64")
+    if details:
+        lsoas = cached.lsoa_table()
+        decile_one = lsoas[lsoas["imd_decile"] == 1].groupby("lad_code").size()
     for column, row in zip(st.columns(len(rows)), rows.itertuples(index=False)):
         withheld = pd.isna(row.incidents)
-        with column:
-            st.metric(f"{row.CSP}: incidents",
+        with column, st.container(border=True):
+            # The name as a heading: a metric label is cut short ("East Riding of Yorkshire:
+            # inci…") when four cards share a 1366-pixel screen.
+            st.markdown(f"**{row.CSP}**")
+            st.metric("Incidents",
                       f"<{rule.threshold}" if withheld else f"{int(row.incidents):,}")
-            st.metric("Rate per 1,000 residents",
-                      "withheld" if withheld else f"{row.rate_per_1000:,.2f}")
+            st.metric(RATE_LABEL, "withheld" if withheld else f"{row.rate_per_1000:,.2f}",
+                      help=f"Incidents {unit}, per Census 2021 usual residents.")
             st.metric("Share of Humber total", "withheld" if withheld else f"{row.share_pct:.1f}%")
+            if details:
+                st.metric("Residents (Census 2021)", f"{int(row.population):,}")
+                st.metric("LSOAs in IMD decile 1", f"{int(decile_one.get(row.lad_code, 0)):,}",
+                          help="Among the 10% most deprived LSOAs in England (IoD 2025).")
+    st.caption(f"Rates are incidents {unit}.")
 
 
-def summary_table(summary: pd.DataFrame) -> None:
-    """The CSPs side by side as a table."""
+def summary_table(summary: pd.DataFrame, *, months=None) -> None:
+    """The CSPs side by side as a table (rates annualised, see :func:`shown_summary`)."""
     rule = current_rule()
-    table = summary
+    table = shown_summary(summary, months)
+    unit = table.attrs["rate_unit"]
     if rule is not None:
-        table = protected_summary(summary, rule)
         table["incidents"] = [shown_count(v, rule) if pd.notna(v) else f"<{rule.threshold}"
                               for v in table["incidents"]]
     table = table.round(2)
     shown = table.rename(columns={"population": "Residents (Census 2021)",
                                   "incidents": "Incidents",
-                                  "rate_per_1000": "Rate per 1,000 residents",
+                                  "rate_per_1000": RATE_LABEL,
                                   "share_pct": "Share of Humber total (%)"})
-    st.dataframe(shown.drop(columns=["lad_code"]), hide_index=True)
+    st.dataframe(shown.drop(columns=["lad_code"]), hide_index=True, column_config={
+        RATE_LABEL: st.column_config.NumberColumn(help=f"Incidents {unit}.", format="%.2f"),
+        "Residents (Census 2021)": st.column_config.NumberColumn(format="localized")})
+    notes = [f"Rates: incidents {unit}."]
     if rule is not None:
-        st.caption(f"Counts rounded to multiples of {rule.rounding} (below {rule.threshold}: "
-                   f"withheld); rates and shares computed from the rounded counts.")
+        notes.append(f"Counts rounded to multiples of {rule.rounding} (below {rule.threshold}: "
+                     f"withheld); rates and shares computed from the rounded counts.")
+    st.caption(" ".join(notes))
 
 
 def trend_chart(months: tuple[str, ...], crime_group: str, *, area: str | None = None) -> None:
     """Incidents by month for each CSP (or one CSP), as a line chart."""
-    trend = data.csp_trend(months, crime_group)
+    trend = cached.csp_trend(months, crime_group)
     if area is not None:
         trend = trend[[area]]
     rule = current_rule()

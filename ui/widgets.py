@@ -15,7 +15,7 @@ from config import AppConfig, Setting
 from geodata.reference import IOD_DOMAINS
 from hotspots.pipeline import latest_contiguous
 from ui.access import viewer
-from ui.data import emerging_months
+from ui.cached import emerging_months
 from ui.deck import DEFAULT_LAYERS, LAYERS
 from ui.disclosure import current_rule
 
@@ -44,17 +44,24 @@ def _query_default(name: str, allowed, fallback):
     return value if value in allowed else fallback
 
 
+def _help(setting: Setting) -> str:
+    """The setting's help, led by its technical term when the label is a plain one."""
+    term = TECHNICAL_TERMS.get(setting.name)
+    return f"**{term}.** {setting.help}" if term else setting.help
+
+
 def _slider(setting: Setting, *, label: str, key: str, value=None, help_extra: str = ""):
     return st.slider(f"{label} ({setting.unit})" if setting.unit else label,
                      min_value=setting.min, max_value=setting.max,
                      value=setting.default if value is None else value,
-                     step=setting.step, help=setting.help + help_extra, key=key)
+                     step=setting.step, help=_help(setting) + help_extra, key=key)
 
 
 def _number(setting: Setting, *, label: str, key: str):
     return st.number_input(f"{label} ({setting.unit})" if setting.unit else label,
                            min_value=setting.min, max_value=setting.max,
-                           value=setting.default, step=setting.step, help=setting.help, key=key)
+                           value=setting.default, step=setting.step, help=_help(setting),
+                           key=key)
 
 
 def period_filters(config: AppConfig, months: list[str], *, key: str) -> tuple[tuple[str, ...], str]:
@@ -113,7 +120,20 @@ def _floored(setting: Setting, floor: float) -> Setting:
                                                    f"this role (disclosure control).")
 
 
-MEASURES = {"count": "Incidents", "harm": "Harm (Crime Severity Score)"}
+MEASURES = {"count": "Incidents", "harm": "Harm (days of custody)"}
+
+#: Plain labels of the expert settings; the technical term leads each help text
+#: (:data:`TECHNICAL_TERMS`), and the Glossary page explains both.
+PLAIN_LABELS = {"kde_bandwidth": "Smoothing distance", "kde_cell_size": "Grid cell size",
+                "hotspot_top_percent": "Hotspots cover", "hotspot_mean_multiple":
+                "Hotspot density at least", "dbscan_eps": "Grouping distance",
+                "dbscan_min_samples": "Minimum incidents per group"}
+TECHNICAL_TERMS = {"kde_bandwidth": "Kernel density bandwidth (σ of the Gaussian kernel)",
+                   "kde_cell_size": "Kernel density grid cell size",
+                   "hotspot_top_percent": "Hotspot threshold: top % of cells",
+                   "hotspot_mean_multiple": "Hotspot threshold: k × mean density",
+                   "dbscan_eps": "DBSCAN eps (neighbourhood radius)",
+                   "dbscan_min_samples": "DBSCAN min_samples"}
 RISK_POPULATIONS = {"population": "All residents", "population_16_34": "Residents aged 16–34"}
 
 
@@ -131,8 +151,10 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
         measure = sidebar.radio(
             "Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True,
             key=f"{key}_measure",
-            help="Count incidents, or weight each by the harm of its crime type (ONS Crime "
-                 "Severity Score, see config/harm_weights.toml) in densities and rankings.")
+            help="Count incidents, or weight each by the harm of its crime type in densities "
+                 "and rankings: the ONS Crime Severity Score, the average sentence for such "
+                 "an offence in days of custody equivalent (approximated per police.uk "
+                 "category, see config/harm_weights.toml and the Glossary).")
     else:  # harm totals with known weights per type would give small counts: counts only
         measure = "count"
     # Incident points only for roles that may see them (not partner or public).
@@ -156,7 +178,8 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
                               format_func=IOD_DOMAINS.get, help=domain_setting.help,
                               key=f"{key}_domain")
     st.query_params["layers"] = ",".join(layers)
-    with sidebar.expander("Kernel density and hotspots"):
+    # Expert controls, in plain words; the technical term is in each help text.
+    with sidebar.expander("Advanced: smoothing, hotspots and groups"):
         bandwidth_setting = config.setting("kde_bandwidth")
         cell_setting = config.setting("kde_cell_size")
         if rule is not None:  # disclosure floors (the server enforces them again)
@@ -167,35 +190,39 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
             step = bandwidth_setting.step
             best = float(min(max(round(best / step) * step, bandwidth_setting.min),
                              bandwidth_setting.max))
-        bandwidth = _slider(bandwidth_setting, label="Bandwidth", key=f"{key}_bandwidth",
-                            value=best, help_extra=(
-                                f" Default {best:g} m: the bandwidth that best predicted the "
+        bandwidth = _slider(bandwidth_setting, label=PLAIN_LABELS["kde_bandwidth"],
+                            key=f"{key}_bandwidth", value=best, help_extra=(
+                                f" Default {best:g} m: the distance that best predicted the "
                                 f"latest stored month (see the Methods page)."
                                 if best is not None else ""))
-        cell_size = _slider(cell_setting, label="Cell size", key=f"{key}_cell")
+        cell_size = _slider(cell_setting, label=PLAIN_LABELS["kde_cell_size"],
+                            key=f"{key}_cell")
         method_setting = config.setting("hotspot_threshold_method")
-        labels = {"top_percent": "Top % of the area", "mean_multiple": "Multiple of the mean"}
-        method = st.radio("Hotspot threshold", list(method_setting.choices),
+        labels = {"top_percent": "Densest share of the area",
+                  "mean_multiple": "Above a multiple of the average"}
+        method = st.radio("How hotspots are drawn", list(method_setting.choices),
                           format_func=labels.get, help=method_setting.help,
                           key=f"{key}_method", horizontal=True)
         if method == "top_percent":
-            value = _number(config.setting("hotspot_top_percent"), label="Top share of area",
-                            key=f"{key}_top")
+            value = _number(config.setting("hotspot_top_percent"),
+                            label=PLAIN_LABELS["hotspot_top_percent"], key=f"{key}_top")
         else:
-            value = _number(config.setting("hotspot_mean_multiple"), label="Threshold",
-                            key=f"{key}_multiple")
-    with sidebar.expander("DBSCAN clusters"):
-        eps = _number(config.setting("dbscan_eps"), label="Radius eps", key=f"{key}_eps")
-        min_samples = _number(config.setting("dbscan_min_samples"), label="min_samples",
+            value = _number(config.setting("hotspot_mean_multiple"),
+                            label=PLAIN_LABELS["hotspot_mean_multiple"], key=f"{key}_multiple")
+        eps = _number(config.setting("dbscan_eps"), label=PLAIN_LABELS["dbscan_eps"],
+                      key=f"{key}_eps")
+        min_samples = _number(config.setting("dbscan_min_samples"),
+                              label=PLAIN_LABELS["dbscan_min_samples"],
                               key=f"{key}_min_samples")
         max_memory = config.setting("dbscan_max_memory_mb").default
     risk_population = "population"
     if "risk" in layers:
-        with sidebar.expander("Risk surface"):
+        with sidebar.expander("Rate per resident"):
             risk_population = st.radio(
                 "Residents counted", list(RISK_POPULATIONS), format_func=RISK_POPULATIONS.get,
                 key=f"{key}_risk_population",
-                help="Denominator of the risk surface (Census 2021). 16–34 is the Census band "
+                help="Denominator of the rate per resident (the risk surface, a dual kernel "
+                     "density estimate; Census 2021). 16–34 is the Census band "
                      "closest to the VPP's focus on people up to 35.")
     return Filters(months=chosen, crime_group=group, layers=tuple(layers), imd_domain=domain,
                    bandwidth=float(bandwidth), cell_size=float(cell_size),

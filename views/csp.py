@@ -1,14 +1,14 @@
-"""One Community Safety Partnership: headline figures, trend and the hotspot map."""
+"""One Community Safety Partnership: the hotspot map first, then headline figures and trend."""
 
 import streamlit as st
 
 from config import get_config
-from ui import data
+from ui import cached, presentation
 from ui.access import audit, viewer
 from ui.emerging_view import emerging_section
 from ui.map_view import freshness_caption, render_map_section
-from ui.summary_view import csp_cards, trend_chart
 from ui.places import find_a_place
+from ui.summary_view import csp_cards, trend_chart
 from ui.tasking_view import tasking_pack
 from ui.widgets import map_filters, ward_filter
 
@@ -22,16 +22,29 @@ def render(area_code: str) -> None:
         audit().record("access_denied", user=current.name, role=current.label, what=area_code)
         st.error("You do not have access to this area.")
         st.stop()
-    st.title(area.name)
-    freshness_caption()
-    ward = ward_filter(data.wards()[data.wards()["lad_code"] == area_code], key=area.slug)
+    ward = ward_filter(cached.wards()[cached.wards()["lad_code"] == area_code], key=area.slug)
     focus = find_a_place(key=area.slug, lad_code=area_code)
     map_area = ward or area_code
-    filters = map_filters(config, data.available_months(), key=area.slug,
-                          bandwidth_for=lambda g: data.default_bandwidth(map_area, g))
+    filters = map_filters(config, cached.available_months(), key=area.slug,
+                          bandwidth_for=lambda g: cached.default_bandwidth(map_area, g))
+    ward_name = "" if ward is None else \
+        f" in {cached.wards().set_index('ward_code').loc[ward, 'ward_name']} ward"
 
-    summary = data.csp_summary(filters.months, filters.crime_group)
-    lsoas = data.lsoa_rates(area_code, filters.months, filters.crime_group)
+    if presentation.active():
+        presentation.hide_chrome()
+        steps = presentation.steps_for(config, current)
+        code, name = presentation.stepper(steps, start=area.slug)
+        render_map_section(code, filters, config, title=f"{name}: {filters.crime_group}",
+                           present=True, details=False)
+        st.stop()
+
+    presentation.start_button(key=area.slug)
+    map_details = render_map_section(map_area, filters, config, focus=focus, details=False,
+                                     title=f"{area.name}{ward_name}: {filters.crime_group}")
+    st.title(area.name)
+    freshness_caption()
+    summary = cached.csp_summary(filters.months, filters.crime_group)
+    lsoas = cached.lsoa_rates(area_code, filters.months, filters.crime_group)
     left, middle, right = st.columns([2, 1, 2])
     with left:
         csp_cards(summary, only=area_code)
@@ -42,10 +55,8 @@ def render(area_code: str) -> None:
     with right:
         trend_chart(filters.months, filters.crime_group, area=area.short_name)
 
-    ward_name = "" if ward is None else \
-        f" in {data.wards().set_index('ward_code').loc[ward, 'ward_name']} ward"
     st.subheader(f"{filters.crime_group}: hotspots and clusters{ward_name}")
-    render_map_section(map_area, filters, config, focus=focus)
+    map_details()
     st.subheader("Emerging hot spots (space-time Gi*)")
     emerging_section(map_area, filters)
     if current.sees_points:  # the pack lists streets: not for aggregate-only roles

@@ -2,17 +2,22 @@
 
 import getpass
 
-import pandas as pd
 import streamlit as st
 
 from auth.roles import LOCAL_ANALYST
-
 from geodata.errors import DataValidationError
 from geodata.sources import load_sources
-from ui import data
+from ui import cached
 from ui.access import audit, viewer
 from ui.fetch_view import render_fetch_section
-from ui.ingest_view import UploadTooLarge, ingest_uploads, plain_markdown, render_report
+from ui.ingest_view import (
+    UploadTooLarge,
+    ingest_uploads,
+    plain_markdown,
+    readable_audit,
+    readable_ingests,
+    render_report,
+)
 from ui.map_view import freshness_caption
 
 st.title("Data")
@@ -32,7 +37,9 @@ with st.form("ingest_form", clear_on_submit=True):
     remembered = st.session_state.get("last_ingest_source", "police_uk")
     source = st.selectbox("Source", names, key="ingest_source",
                           index=names.index(remembered) if remembered in names else 0,
-                          format_func=lambda name: f"{name}: {sources[name].description}")
+                          format_func=lambda name: sources[name].description,
+                          help="What kind of file this is: police.uk street-level crime "
+                               "files, or a partner extract described in config/sources/.")
     submitted = st.form_submit_button("Ingest")
 
 if submitted and not uploads:
@@ -62,8 +69,8 @@ render_fetch_section(user=getpass.getuser() if _fetcher is LOCAL_ANALYST else _f
                      role=_fetcher.label, audit=audit())
 
 st.subheader("Past ingests")
-ingests = data.store().ingests()
-st.dataframe(ingests.drop(columns=["sha256", "ingest_id"]), hide_index=True)
+st.dataframe(readable_ingests(cached.store().ingests()), hide_index=True,
+             column_config={"Message": st.column_config.TextColumn(width="large")})
 
 st.subheader("Audit log")
 st.caption("Logins, failed logins, sessions that ended, refused pages, account changes, "
@@ -82,4 +89,5 @@ else:
         st.success(check.summary())
     else:
         st.error(plain_markdown(check.summary()))
-st.dataframe(pd.DataFrame(audit().read()).iloc[::-1], hide_index=True)
+st.dataframe(readable_audit(audit().read()), hide_index=True,
+             column_config={"What": st.column_config.TextColumn(width="large")})

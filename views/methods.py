@@ -3,10 +3,10 @@
 import streamlit as st
 
 from config import get_config
-from hotspots.evaluation import DEFAULT_EVAL_CELL_SIZE, default_method
-from ui import data, methods_view
-from ui.evaluation_data import evaluation_table
+from hotspots.backtest import DEFAULT_EVAL_CELL_SIZE, default_method
+from ui import cached, methods_view
 from ui.access import allowed_areas
+from ui.evaluation_data import evaluation_table
 from ui.map_view import freshness_caption
 
 config = get_config()
@@ -18,7 +18,7 @@ st.markdown("Each method is trained on some months and asked where the next mont
 
 names = {None: f"{config.region.name} (all four CSPs)"} | {a.code: a.short_name
                                                            for a in config.areas}
-months = data.available_months()
+months = cached.available_months()
 sidebar = st.sidebar
 area = sidebar.selectbox("Area", allowed_areas(), format_func=names.get, key="methods_area")
 groups = [g.name for g in config.crime_groups]
@@ -61,13 +61,15 @@ else:
     st.subheader("Results")
     methods_view.summary(table, default_label=default_label, train_months=train,
                          test_months=[test], area_name=names[area], crime_group=group)
+    methods_view.not_scored(table)
     methods_view.charts(table, default_label=default_label)
     methods_view.results_table(table, default_label=default_label)
+    methods_view.methods_compared(table, default_label=default_label)
     methods_view.metrics_explained(DEFAULT_EVAL_CELL_SIZE)
 
 st.subheader("How the dashboard's defaults are chosen")
 methods_view.how_defaults_are_chosen(
-    default_label=default_method().label, bandwidth=data.backtested_bandwidth(area, group),
-    candidates=data.BANDWIDTH_CANDIDATES,
+    default_label=default_method().label, bandwidth=cached.backtested_bandwidth(area, group),
+    candidates=cached.BANDWIDTH_CANDIDATES,
     store_months=months, map_bandwidth=config.setting("kde_bandwidth").default,
     area_name=names[area], crime_group=group)

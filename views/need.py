@@ -3,12 +3,15 @@
 import streamlit as st
 
 from config import get_config
-from ui import data, need_view
+from hotspots.need import annualised
+from hotspots.rates import month_span
+from ui import cached, need_view
 from ui.access import allowed_areas
 from ui.concentration_view import concentration_section
 from ui.disclosure import current_rule
 from ui.map_view import attribution, freshness_caption
 from ui.places import find_a_place
+from ui.summary_view import csp_cards
 from ui.widgets import period_filters
 
 config = get_config()
@@ -17,7 +20,7 @@ freshness_caption()
 names = {None: f"{config.region.name} (all CSPs)", **{a.code: a.name for a in config.areas}}
 area = st.sidebar.selectbox("Area", allowed_areas(), format_func=names.get, key="need_area")
 focus = find_a_place(key="need", lad_code=area)
-months, group = period_filters(config, data.available_months(), key="need")
+months, group = period_filters(config, cached.available_months(), key="need")
 if not months:
     st.stop()
 
@@ -26,21 +29,27 @@ rule = current_rule()
 if rule is None:  # harm sums with known weights per type give small counts: counts only there
     measure = st.sidebar.radio("Rank LSOAs by", ["count", "harm"], horizontal=True,
                                key="need_measure",
-                               format_func={"count": "Incidents per 1,000",
-                                            "harm": "Harm per 1,000 (CSS)"}.get)
-need_view.csp_cards(config, months, group, only=area)
-table = data.need_table(
-    area, months, group, bandwidth=data.default_bandwidth(area, group),
+                               format_func={"count": "Incidents per 1,000 residents",
+                                            "harm": "Harm per 1,000 residents"}.get,
+                               help="Harm weights each incident by the ONS Crime Severity "
+                                    "Score of its crime type: days of custody equivalent "
+                                    "(the average sentence).")
+summary = cached.csp_summary(months, group)
+csp_cards(summary, months=months, only=area, details=True)
+need_view.share_note(summary, months, group, config)
+table = annualised(cached.need_table(
+    area, months, group, bandwidth=cached.default_bandwidth(area, group),
     cell_size=float(config.setting("kde_cell_size").default),
     threshold_method=str(config.setting("hotspot_threshold_method").default),
     threshold_value=float(config.setting("hotspot_top_percent").default), measure=measure,
-    disclosure=rule)
-comparison = table.attrs.get("comparison", "")
+    disclosure=rule), months)
 st.caption(
-    f"{group}, {months[0]} to {months[-1]} ({len(months)} month(s)). Rates are per 1,000 "
-    f"Census 2021 residents over those months; the 16–34 rate divides all incidents by "
-    f"residents aged 16–34 (police.uk records no ages). 'In a hotspot': at least one incident "
-    f"inside a current hotspot outline (densest 2% of the area). Change: {comparison}")
+    f"{group}, {month_span(months)} ({len(months)} "
+    f"{'month' if len(months) == 1 else 'months'}). Rates are per Census 2021 "
+    f"usual residents, annualised (× 12 / {len(months)}); the 16–34 rate divides "
+    f"all incidents by residents aged 16–34 (police.uk records no ages). 'In a hotspot': at "
+    f"least one incident inside a current hotspot outline (the densest "
+    f"{float(config.setting('hotspot_top_percent').default):g}% of the area).")
 
 st.subheader("LSOAs")
 shown = need_view.filtered(table, key="need")

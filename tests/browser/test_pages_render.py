@@ -26,6 +26,11 @@ def _load_page(browser, url: str):
     # Streamlit shows a "running" status widget until the script has finished.
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+    if not url.endswith("/need"):  # the map pages fit their map to its size
+        # the map is drawn again once the page has told the server its size (see
+        # tests/browser/test_map_layout.py): wait for that redraw before reading it
+        from tests.browser.test_map_layout import _settle
+        _settle(page)
     page.wait_for_timeout(2500)  # let deck.gl draw its layers (software WebGL)
     return page, messages
 

@@ -39,9 +39,50 @@ def test_monthly_counts_fill_empty_months_with_zero():
 
 
 def test_inputs_are_checked():
-    with pytest.raises(TypeError, match="'incidents' should be a pandas DataFrame"):
+    with pytest.raises(TypeError, match="'incidents' parameter of area_rates must be a pandas DataFrame"):
         area_rates([1, 2], POPULATIONS, key="area")
-    with pytest.raises(ValueError, match=r"'populations' lacks the columns \['population'\]"):
+    with pytest.raises(ValueError, match=r"'populations' parameter of area_rates must have columns .*Missing population\."):
         area_rates(INCIDENTS, POPULATIONS.drop(columns="population"), key="area")
-    with pytest.raises(ValueError, match=r"lacks the columns \['month'\]"):
+    with pytest.raises(ValueError, match=r"'incidents' parameter of monthly_counts must have columns month, .*Missing month\."):
         monthly_counts(INCIDENTS.drop(columns="month"), key="area")
+
+
+def test_rates_are_annualised_over_the_months_counted():
+    from hotspots.rates import annualisation_factor, annualise
+
+    assert annualisation_factor(["2024-01", "2024-02", "2024-03"]) == 4.0
+    assert annualisation_factor(["2024-03"]) == 12.0
+    assert annualisation_factor(["2024-01", "2024-01"]) == 12.0  # a month counts once
+    rates = area_rates(INCIDENTS, POPULATIONS, key="area")
+    yearly = annualise(rates, ["2024-01", "2024-02", "2024-03"], ["rate_per_1000", "absent"])
+    # A: 1.5 per 1,000 over 3 months is 6.0 per 1,000 a year.
+    assert yearly["rate_per_1000"].tolist()[:2] == pytest.approx([6.0, 8.0])
+    assert yearly["incidents"].tolist() == rates["incidents"].tolist()
+    assert rates["rate_per_1000"].iloc[0] == pytest.approx(1.5)  # the input is not modified
+    assert yearly.attrs["months"] == ("2024-01", "2024-02", "2024-03")
+
+
+def test_rate_unit_says_the_period_and_shows_gaps():
+    from hotspots.rates import month_span, rate_unit
+
+    assert rate_unit(["2024-02", "2024-01", "2024-03"]) == (
+        "per 1,000 residents per year (annualised from 3 months: 2024-01..2024-03)")
+    assert rate_unit(["2024-03"]) == "per 1,000 residents per year (annualised from 1 month: " \
+                                     "2024-03)"
+    assert rate_unit(["2022-01", "2024-01", "2024-02"], per="residents aged 16–34") == (
+        "per 1,000 residents aged 16–34 per year (annualised from 3 months: 2022-01, "
+        "2024-01..2024-02)")
+    assert month_span(["2023-12", "2024-01"]) == "2023-12..2024-01"  # across a year end
+
+
+def test_months_are_checked():
+    from hotspots.rates import annualisation_factor, annualise, rate_unit
+
+    with pytest.raises(TypeError, match="got the string '2024-01'"):
+        rate_unit("2024-01")
+    with pytest.raises(ValueError, match=r"'YYYY-MM' strings, got \['2024-13'\]"):
+        annualisation_factor(["2024-13"])
+    with pytest.raises(ValueError, match="at least one month, got none"):
+        annualisation_factor([])
+    with pytest.raises(TypeError, match="'frame' parameter of annualise must be a pandas DataFrame"):
+        annualise([1.0], ["2024-01"], ["rate_per_1000"])

@@ -13,18 +13,38 @@ import pytest
 import shapely
 from PIL import Image
 
+from geodata.crs import bng_to_lonlat
 from ui import deck
 
 ATTACK = '<img src=x onerror=alert(1)>'
 
 
-def test_lsoa_tooltips_escape_every_data_string():
+def test_lsoa_tooltips_are_plain_text_shown_as_text():
     frame = pd.DataFrame({"lsoa21nm": [ATTACK], "lsoa21cd": ["E01<b>"], "imd_decile": [1],
                           "income_decile": [2], "incidents": [3], "rate_per_1000": [1.5]})
     (tip,) = deck.lsoa_tooltips(frame, domain="Income", domain_label="Income")
-    assert "<img" not in tip and "&lt;img src=x onerror=alert(1)&gt;" in tip
-    assert "E01&lt;b&gt;" in tip
-    assert "Income decile: 2" in tip and "Incidents: 3" in tip and "1,000 residents: 1.5" in tip
+    # Plain text, one fact a line: the deck puts it in with innerText, so the attack string is
+    # shown as the characters it is and never parsed (no double escaping either).
+    assert tip.splitlines() == [f"{ATTACK} (E01<b>)", "IMD 2025 decile: 1 (1 = most deprived)",
+                                "Income decile: 2", "Incidents: 3",
+                                "Rate per 1,000 residents: 1.5"]
+    assert "&lt;" not in tip and "<br" not in tip
+    (small,) = deck.lsoa_tooltips(frame, domain="IMD", domain_label="IMD", threshold=5)
+    assert "Incidents: <5" in small.splitlines()
+
+
+def test_every_tooltip_is_inserted_as_text_not_html():
+    from streamlit.elements.deck_gl_json_chart import _get_pydeck_tooltip
+
+    tooltip = _get_pydeck_tooltip(deck.build_deck([], deck.fit_view((0, 0, 1000, 1000)),
+                                                  basemap_style="none"))
+    # Streamlit escapes values put into an "html" template (tags showed as text); a "text"
+    # template goes in with innerText, wraps at a set width and keeps the lines.
+    assert "html" not in tooltip
+    assert tooltip["text"] == "{tooltip}"
+    assert tooltip["style"]["whiteSpace"] == "pre-line"
+    assert deck.tooltip_text("Hotspot 2", ["Incidents: 5", "", "LSOAs: A"]) == \
+        "Hotspot 2\nIncidents: 5\nLSOAs: A"
 
 
 def test_density_image_is_a_png_of_the_grid_with_transparent_empty_cells():
@@ -56,6 +76,50 @@ def test_view_fits_bounds():
     view = deck.view_for_bounds((500_000, 420_000, 520_000, 440_000))  # a 20 km square
     assert 9.5 < view.zoom < 11.0
     assert -0.5 < view.longitude < 0.0 and 53.5 < view.latitude < 54.0
+
+
+def _corners_on_screen(bounds, view, width, height):
+    xmin, ymin, xmax, ymax = bounds
+    lon, lat = bng_to_lonlat([xmin, xmin, xmax, xmax], [ymin, ymax, ymax, ymin])
+    return deck.project(view, lon, lat, width_px=width, height_px=height)
+
+
+@pytest.mark.parametrize("size", [(906, 664), (1460, 976), (600, 900)])
+@pytest.mark.parametrize("bounds", [(489_000, 425_000, 516_500, 437_000),   # Hull-like, wide
+                                    (470_000, 420_000, 540_000, 470_000),   # East Riding-like
+                                    (500_000, 430_000, 500_200, 430_100)])  # one street
+def test_fit_view_puts_the_whole_area_inside_the_free_part_of_the_map(size, bounds):
+    width, height = size
+    view = deck.fit_view(bounds, width_px=width, height_px=height, padding_px=20)
+    x, y = _corners_on_screen(bounds, view, width, height)
+    left = deck.OVERLAY_WIDTH_PX + 2 * deck.OVERLAY_MARGIN_PX
+    assert x.min() >= left - 1 and x.max() <= width - 20 + 1      # clear of the legend panel
+    assert y.min() >= 20 - 1 and y.max() <= height - 20 + 1
+    # ...and fitted, not merely inside: one pair of sides touches the margins (zoom is
+    # floored to 0.01, a 0.7% shrink), unless the street-scale cap applies.
+    fill = max((x.max() - x.min()) / (width - left - 20), (y.max() - y.min()) / (height - 40))
+    assert fill > 0.98 or view.zoom == 18.0
+
+
+def test_fit_view_checks_its_arguments():
+    with pytest.raises(ValueError, match="xmax >= xmin"):
+        deck.fit_view((10, 0, 0, 10))
+    with pytest.raises(ValueError, match="larger than its margins"):
+        deck.fit_view((0, 0, 10, 10), width_px=300, height_px=300)
+    with pytest.raises(ValueError, match=r"\(xmin, ymin, xmax, ymax\)"):
+        deck.fit_view((0, 0, 10))
+
+
+def test_street_labels_are_sized_in_metres_and_filtered_for_collisions():
+    layer = json.loads(deck.street_label_layer(pd.DataFrame(
+        {"name": ["Newland Avenue"], "lon": [-0.36], "lat": [53.76]})).to_json())
+    assert layer["@@type"] == "TextLayer" and layer["data"][0]["name"] == "Newland Avenue"
+    # Metres, capped in pixels: unreadably small (so not drawn over the map) below street zoom.
+    assert layer["sizeUnits"] == "meters" and layer["sizeMaxPixels"] <= 14
+    assert {"@@type": "CollisionFilterExtension"} in layer["extensions"]
+    assert layer["pickable"] is False
+    with pytest.raises(ValueError, match="missing"):
+        deck.street_label_layer(pd.DataFrame({"name": ["A"]}))
 
 
 def test_no_basemap_means_no_tile_request():

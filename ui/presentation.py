@@ -1,0 +1,95 @@
+"""Presentation mode for a tasking meeting: the map alone, full screen, one area after another.
+
+Turned on by ``?present=1`` in the address (or the sidebar's "Presentation mode" button): the
+sidebar and Streamlit's header are hidden, the map fills the screen with its title, period and
+legend on it, and "Previous" / "Next" step through the areas the viewer may see (the Humber,
+then each CSP). The current step is in the URL (``?present=1&area=hull``), so a link opens the
+meeting where it was left.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from config import AppConfig
+
+PARAM = "present"
+AREA_PARAM = "area"
+#: The step that shows the whole Humber area.
+HUMBER = "humber"
+
+
+def active() -> bool:
+    """Whether the page was opened in presentation mode (``?present=1``)."""
+    return st.query_params.get(PARAM) == "1"
+
+
+def start_button(*, key: str) -> None:
+    """A sidebar button that turns presentation mode on for this page."""
+    if st.sidebar.button("Presentation mode", key=f"{key}_present",
+                         help="The map alone, filling the screen, with Previous / Next to step "
+                              "through the areas. Leave with \"Leave presentation\"."):
+        st.query_params[PARAM] = "1"
+        st.rerun()
+
+
+def areas(config: AppConfig, allowed: list[str], *, humber: bool) -> list[tuple[str, str | None,
+                                                                                 str]]:
+    """The steps: ``(slug, area code or None, name)``, the Humber first when `humber`.
+
+    Parameters
+    ----------
+    config : AppConfig
+        Its ``areas`` give the CSPs in order.
+    allowed : list of str
+        LAD codes the viewer may see (:meth:`auth.roles.Viewer.area_codes`).
+    humber : bool
+        Whether the viewer may see the Humber-wide map.
+    """
+    steps = [(HUMBER, None, config.region.name)] if humber else []
+    steps += [(a.slug, a.code, a.name) for a in config.areas if a.code in allowed]
+    if not steps:
+        raise ValueError("Presentation mode needs at least one area the viewer may see; got "
+                         "none.")
+    return steps
+
+
+def steps_for(config: AppConfig, current) -> list[tuple[str, str | None, str]]:
+    """The steps a viewer may see: the Humber unless a CSP user; each CSP the role may open
+    (none for ``public``, who sees the Humber as a whole only, as the CSP pages refuse it)."""
+    allowed = [] if current.role == "public" else list(current.area_codes(config.area_codes))
+    return areas(config, allowed, humber=current.humber_wide)
+
+
+def hide_chrome() -> None:
+    """Hide the sidebar, its toggle and Streamlit's header; narrow the page's margins."""
+    st.html("""<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none !important; }
+.block-container { padding: 0.6rem 1rem 0 1rem !important; max-width: 100% !important; }
+</style>""")
+
+
+def stepper(steps: list[tuple[str, str | None, str]], *, start: str) -> tuple[str | None, str]:
+    """Previous / Next buttons over `steps`; returns the current ``(area code, name)``.
+
+    The current step is read from and written to ``?area=<slug>`` (default `start`).
+    """
+    slugs = [slug for slug, _, _ in steps]
+    current = st.query_params.get(AREA_PARAM, start)
+    index = slugs.index(current) if current in slugs else (
+        slugs.index(start) if start in slugs else 0)
+    back, where, forward, leave = st.columns([1, 4, 1, 1.3], vertical_alignment="center")
+    if back.button("◀ Previous", key="present_previous", disabled=index == 0,
+                   width="stretch"):
+        index -= 1
+    if forward.button("Next ▶", key="present_next", disabled=index == len(steps) - 1,
+                      width="stretch"):
+        index += 1
+    if leave.button("Leave presentation", key="present_leave", width="stretch"):
+        for name in (PARAM, AREA_PARAM):
+            st.query_params.pop(name, None)
+        st.rerun()
+    st.query_params[AREA_PARAM] = slugs[index]
+    where.markdown(f"**{index + 1} of {len(steps)}** · {steps[index][2]}")
+    return steps[index][1], steps[index][2]
