@@ -67,10 +67,16 @@ evidence = [
     _page("views/methods.py", title="Methods", url_path="methods",
           allowed=not current.aggregate_only),
     _page("views/data.py", title="Data", url_path="data", allowed=current.can_ingest),
+    _page("views/glossary.py", title="Glossary", url_path="glossary", allowed=True),
 ]
 
+# Tasking: responses recorded against hotspots and their evaluation (not the public: per CSP).
+tasking = [_page("views/meeting.py", title="Since the last meeting",
+                 url_path="since-last-meeting", allowed=current.role != "public"),
+           _page("views/responses.py", title="Responses", url_path="responses",
+                 allowed=current.role != "public")]
 sections = {"Humber": humber, "Community Safety Partnerships": area_pages,
-            "Evidence": evidence}
+            "Tasking": tasking, "Evidence": evidence}
 visible = {name: [p for p in pages if p.visibility == "visible"]
            for name, pages in sections.items()}
 hidden = [p for pages in sections.values() for p in pages if p.visibility == "hidden"]

@@ -41,8 +41,16 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from auth.audit import AuditLog, default_audit_path
-from auth.sessions import (COOKIE_NAME, ENDED_REASONS, ENTRY_ENV, ROUTE_PREFIX, SIGN_IN_PATH,
-                           SIGN_OUT_PATH, SessionCheck, SessionStore)
+from auth.sessions import (
+    COOKIE_NAME,
+    ENDED_REASONS,
+    ENTRY_ENV,
+    ROUTE_PREFIX,
+    SIGN_IN_PATH,
+    SIGN_OUT_PATH,
+    SessionCheck,
+    SessionStore,
+)
 from auth.users import UserStore, users_file_path
 
 TRUSTED_PROXY_ENV = "HUMBER_TRUSTED_PROXY"

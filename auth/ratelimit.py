@@ -56,6 +56,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 
+from auth._checks import require_str
+
 UNKNOWN_CLIENT = "unknown"
 NAME_DELAY_CAP_SECONDS = 30.0  # the name table's cap (or max_delay_seconds if smaller)
 _CLIENT_FREE_FACTOR = 2
@@ -321,12 +323,8 @@ class LoginThrottle:
 
     @staticmethod
     def _keys(client: str | None, name: str) -> tuple[tuple[str, str], str, str]:
-        if client is not None and not isinstance(client, str):
-            raise TypeError(f"The client of a login must be a str or None. Got "
-                            f"{type(client).__name__} instead.")
-        if not isinstance(name, str):
-            raise TypeError(f"The user name of a login must be a str. Got "
-                            f"{type(name).__name__} instead.")
+        require_str(client, "client of a login", none_ok=True)
+        require_str(name, "user name of a login")
         client_key = _bounded(client or UNKNOWN_CLIENT)
         name_key = _bounded(name.casefold())
         return (client_key, name_key), client_key, name_key

@@ -41,6 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from auth._checks import require_str
+from config.sqlite_tx import write_transaction
+from config.storage import default_store_dir
+
 COOKIE_NAME = "humber_session"
 SESSIONS_FILE = "sessions.sqlite"
 TICKET_SECONDS = 60.0
@@ -103,9 +107,7 @@ def load_secret(path: str | Path) -> bytes:
 
 
 def default_sessions_path() -> Path:
-    """``sessions.sqlite`` in the incident store's folder (``geodata.ingest.default_store_dir``)."""
-    from geodata.ingest import default_store_dir  # lazy: geodata.ingest imports geopandas
-
+    """``sessions.sqlite`` in the incident store's folder (``config.storage.default_store_dir``)."""
     return default_store_dir() / SESSIONS_FILE
 
 
@@ -353,8 +355,7 @@ class SessionStore:
 
     def revoke_user(self, user: str) -> int:
         """End every session of `user` (case-insensitive); returns how many there were."""
-        if not isinstance(user, str):
-            raise TypeError(f"The user name must be a str. Got {type(user).__name__} instead.")
+        require_str(user, "user name")
         with self._write() as connection:
             return connection.execute("DELETE FROM sessions WHERE user = ? COLLATE NOCASE",
                                       (user,)).rowcount
@@ -448,14 +449,8 @@ class SessionStore:
     def _write(self):
         """One write transaction (``BEGIN IMMEDIATE``: other processes wait, never interleave)."""
         self._prepare()
-        with self._connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._connect() as connection, write_transaction(connection):
+            yield connection
 
     def _read(self, query: str, parameters: tuple) -> tuple | None:
         self._prepare()

@@ -43,6 +43,7 @@ from typing import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from auth._checks import require_str
 from auth.roles import Viewer, parse_role
 from config import get_config
 
@@ -75,15 +76,20 @@ def users_file_path() -> Path | None:
 def validate_name(name: str) -> str:
     """Return `name` if it is a valid user name, else raise.
 
+    Parameters
+    ----------
+    name : str
+        1-64 characters of letters, digits, ``.``, ``_``, ``@`` and ``-`` (an e-mail address
+        works).
+
     Raises
     ------
     TypeError
         If `name` is not a str.
     ValueError
-        Unless it is 1-64 characters of letters, digits, ``.``, ``_``, ``@`` and ``-``.
+        If it is any other text.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"The user name must be a str. Got {type(name).__name__} instead.")
+    require_str(name, "user name")
     if not _NAME.fullmatch(name):
         raise ValueError(f"The user name must be 1-64 characters of letters, digits, '.', '_', "
                          f"'@' and '-' (an e-mail address works). Got {name!r} instead.")
@@ -152,8 +158,7 @@ def validate_password(password: str) -> str:
     ValueError
         If it is empty, shorter than 10 or longer than 1024 characters.
     """
-    if not isinstance(password, str):
-        raise TypeError(f"The password must be a str. Got {type(password).__name__} instead.")
+    require_str(password, "password")
     if not password:
         raise ValueError("The password is empty.")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -268,7 +273,8 @@ class UserStore:
         TypeError
             If `name` or `role` is not a str.
         ValueError
-            For an invalid name or role, or no such user; the file is then unchanged.
+            If there is no such user, the name is invalid or :func:`auth.roles.parse_role`
+            refuses the role; the file is then unchanged.
         """
         validate_name(name)
         role_name, code = parse_role(role, known_lad_codes=self._codes)
@@ -308,8 +314,7 @@ class UserStore:
         ValueError
             If there is no such user.
         """
-        if not isinstance(name, str):
-            raise TypeError(f"The user name must be a str. Got {type(name).__name__} instead.")
+        require_str(name, "user name")
         with self._locked():
             users = self._load()
             del users[self._existing(users, name)]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from pyproj import Transformer
 
+#: British National Grid: every analysis layer's CRS (metres). The one definition: other
+#: modules import it (``from geodata.crs import BNG``) instead of spelling "EPSG:27700".
 BNG = "EPSG:27700"
+#: WGS84 longitude/latitude: only the map (deck.gl) and GeoJSON exports use it.
 WGS84 = "EPSG:4326"
 
 # A generous lon/lat box around Great Britain (mainland, islands and territorial sea).
@@ -19,7 +21,9 @@ BNG_Y_RANGE = (0.0, 1_300_000.0)
 
 
 @functools.lru_cache(maxsize=4)
-def _transformer(source: str, target: str) -> Transformer:
+def _transformer(source: str, target: str):
+    from pyproj import Transformer  # imported on first use: the constants stay light
+
     return Transformer.from_crs(source, target, always_xy=True)
 
 

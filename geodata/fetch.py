@@ -59,8 +59,13 @@ import urllib3
 from config import get_config
 from geodata import paths
 from geodata.errors import FetchError, RefreshBusy
-from geodata.ingest import (IngestReport, _check_directory, _copy_member, archive_limits,
-                            ingest_files)
+from geodata.ingest import (
+    IngestReport,
+    _check_directory,
+    _copy_member,
+    archive_limits,
+    ingest_files,
+)
 from geodata.store import IncidentStore
 
 DEFAULT_BASE_URL = "https://data.police.uk"

@@ -22,8 +22,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import shapely
 
-from geodata.crs import (BNG, BNG_X_RANGE, BNG_Y_RANGE, GB_LAT_RANGE, GB_LON_RANGE,
-                         bng_to_lonlat, lonlat_to_bng)
+from geodata.crs import (
+    BNG,
+    BNG_X_RANGE,
+    BNG_Y_RANGE,
+    GB_LAT_RANGE,
+    GB_LON_RANGE,
+    bng_to_lonlat,
+    lonlat_to_bng,
+)
 from geodata.errors import DataValidationError
 from geodata.sources import SourceSpec, get_source
 

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import math
-import os
 import hashlib
+import math
 import tempfile
 import zipfile
 import zlib
@@ -37,11 +36,17 @@ import geopandas as gpd
 import pandas as pd
 
 from config import get_config
+from config.storage import default_store_dir  # re-exported: callers import it from here
 from geodata import incidents, paths
 from geodata.csv_safety import write_csv
 from geodata.errors import ArchiveRefused, DataValidationError
-from geodata.incidents import (REJECT_COLUMNS, assign_lsoa21, iter_table, read_points,
-                               validate_incidents)
+from geodata.incidents import (
+    REJECT_COLUMNS,
+    assign_lsoa21,
+    iter_table,
+    read_points,
+    validate_incidents,
+)
 from geodata.reference import load_lsoa11_lookup, load_lsoa_boundaries
 from geodata.sources import SourceSpec, get_source
 from geodata.store import IncidentStore, StoreWriter
@@ -542,15 +547,6 @@ def ingest_files(inputs: Iterable[str | Path], *, store: IncidentStore,
         version = writer.commit() if writer._records else store.version
     return IngestReport(ingest_id=writer.ingest_id if writer._records else None,
                         version=version, files=reports, rejected=rejected, rejects_path=written)
-
-
-def default_store_dir() -> Path:
-    """``HUMBER_DATA_DIR`` if set, else the ``data_dir`` setting (relative to the repo)."""
-    configured = os.environ.get("HUMBER_DATA_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    setting = Path(str(get_config().setting("data_dir").default)).expanduser()
-    return setting if setting.is_absolute() else paths.REPO_ROOT / setting
 
 
 def open_store(directory: str | Path | None = None, *, seed: bool = True) -> IncidentStore:

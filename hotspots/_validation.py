@@ -5,8 +5,14 @@ helpers so that error messages have one shape, for example::
 
     The 'eps' parameter of dbscan_incidents must be a float in the range
     (0, inf). Got -1 instead.
+    The 'populations' parameter of area_rates must have columns lsoa21cd,
+    population. Missing population.
 
 ``ValueError`` is raised for bad values and ``TypeError`` for wrong types.
+Scalars: :func:`check_float`, :func:`check_int`, :func:`check_option`; arrays:
+:func:`as_float_array`, :func:`as_coordinates`, :func:`as_weights`,
+:func:`as_id_array`, :func:`check_bounds`; tables: :func:`check_frame`,
+:func:`check_geoframe`.
 """
 
 from __future__ import annotations
@@ -56,52 +62,70 @@ def _in_range(v: float, low: float, high: float, low_open: bool, high_open: bool
     return ok_low and ok_high
 
 
-def check_float(
-    value: Any,
-    name: str,
-    func: str,
-    *,
-    low: float = -math.inf,
-    high: float = math.inf,
-    low_open: bool = True,
-    high_open: bool = True,
-) -> float:
-    """Validate a real scalar in a range and return it as ``float``."""
+def _check_number(value: Any, name: str, func: str, kind: type, noun: str, low: float,
+                  high: float, low_open: bool, high_open: bool):
+    """`value` converted by `kind` if it is a `kind` number (not a bool) in the range."""
     rng = _range_text(low, high, low_open, high_open)
     msg = (
-        f"The {name!r} parameter of {func} must be a float in the range {rng}. "
+        f"The {name!r} parameter of {func} must be {noun} in the range {rng}. "
         f"Got {_fmt(value)} instead."
     )
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    abstract = numbers.Real if kind is float else numbers.Integral
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, abstract):
         raise TypeError(msg)
-    v = float(value)
-    if not _in_range(v, low, high, low_open, high_open):
-        raise ValueError(msg)
-    return v
-
-
-def check_int(
-    value: Any,
-    name: str,
-    func: str,
-    *,
-    low: float = -math.inf,
-    high: float = math.inf,
-    low_open: bool = False,
-    high_open: bool = True,
-) -> int:
-    """Validate an integer scalar in a range and return it as ``int``."""
-    rng = _range_text(low, high, low_open, high_open)
-    msg = (
-        f"The {name!r} parameter of {func} must be an int in the range {rng}. "
-        f"Got {_fmt(value)} instead."
-    )
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(msg)
-    v = int(value)
+    v = kind(value)
     if not _in_range(float(v), low, high, low_open, high_open):
         raise ValueError(msg)
     return v
+
+
+def check_float(value: Any, name: str, func: str, *, low: float = -math.inf,
+                high: float = math.inf, low_open: bool = True, high_open: bool = True) -> float:
+    """Validate a real scalar in a range and return it as ``float``."""
+    return _check_number(value, name, func, float, "a float", low, high, low_open, high_open)
+
+
+def check_int(value: Any, name: str, func: str, *, low: float = -math.inf,
+              high: float = math.inf, low_open: bool = False, high_open: bool = True) -> int:
+    """Validate an integer scalar in a range and return it as ``int``."""
+    return _check_number(value, name, func, int, "an int", low, high, low_open, high_open)
+
+
+def check_frame(frame: Any, name: str, func: str, columns: Iterable[str] = ()) -> pd.DataFrame:
+    """Validate a pandas DataFrame argument holding `columns`, and return it.
+
+    Raises ``TypeError`` ("must be a pandas DataFrame. Got an object of type ... instead.")
+    for anything else and ``ValueError`` ("must have columns a, b. Missing b.") naming every
+    missing column at once.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"The {name!r} parameter of {func} must be a pandas DataFrame. "
+                        f"Got an object of type {type(frame).__name__} instead.")
+    columns = [str(c) for c in columns]
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"The {name!r} parameter of {func} must have columns "
+                         f"{', '.join(columns)}. Missing {', '.join(missing)}.")
+    return frame
+
+
+def check_geoframe(frame: Any, name: str, func: str, *, column: Any = None,
+                   column_param: str = "column"):
+    """Validate a GeoDataFrame argument, and that `column` (if given) names one of its columns.
+
+    Raises ``TypeError`` ("must be a GeoDataFrame. Got an object of type ... instead.") for
+    anything else and ``ValueError`` ("The '<column_param>' parameter of ... must name a column
+    of <name>. Got ... instead.") for a missing `column`; returns `frame`.
+    """
+    import geopandas as gpd
+
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise TypeError(f"The {name!r} parameter of {func} must be a GeoDataFrame. "
+                        f"Got an object of type {type(frame).__name__} instead.")
+    if column is not None and column not in frame.columns:
+        raise ValueError(f"The {column_param!r} parameter of {func} must name a column of "
+                         f"{name}. Got {column!r} instead.")
+    return frame
 
 
 def check_option(value: Any, name: str, func: str, options: Iterable[str]) -> str:
@@ -159,14 +183,15 @@ def as_float_array(values: Any, name: str, func: str, *, finite: bool = True) ->
     return arr
 
 
-def as_coordinates(x: Any, y: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a pair of coordinate arrays (EPSG:27700 metres)."""
-    xa = as_float_array(x, "x", func)
-    ya = as_float_array(y, "y", func)
+def as_coordinates(x: Any, y: Any, func: str, *,
+                   names: tuple[str, str] = ("x", "y")) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a pair of coordinate arrays (EPSG:27700 metres) named `names`."""
+    xa = as_float_array(x, names[0], func)
+    ya = as_float_array(y, names[1], func)
     if xa.shape != ya.shape:
         raise ValueError(
-            f"The 'x' and 'y' parameters of {func} must have the same length. "
-            f"Got {xa.size} and {ya.size} instead."
+            f"The {names[0]!r} and {names[1]!r} parameters of {func} must have the same "
+            f"length. Got {xa.size} and {ya.size} instead."
         )
     return xa, ya
 

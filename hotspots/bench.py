@@ -40,17 +40,9 @@ _OURS_LIMIT_MB = 1000.0
 
 
 def _load():
-    from config import get_config
-    from geodata.incidents import load_incidents
-    from geodata.paths import shipped_crime_files
-    from geodata.reference import load_lsoa11_lookup, load_lsoa_table
+    from hotspots._cli import load_every_crime_type
 
-    cfg = get_config()
-    types = {t for g in cfg.crime_groups for t in g.types}
-    lsoas = load_lsoa_table()
-    load = load_incidents(shipped_crime_files(), lsoas=lsoas, lookup=load_lsoa11_lookup(),
-                          known_crime_types=types)
-    inc = load.accepted
+    inc, lsoas = load_every_crime_type()
     inc = inc[inc["in_area"].to_numpy(dtype=bool)]
     return inc["x"].to_numpy(float), inc["y"].to_numpy(float), lsoas, inc
 

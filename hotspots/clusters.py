@@ -21,6 +21,7 @@ import shapely
 from sklearn.cluster import DBSCAN
 from sklearn.neighbors import KDTree
 
+from geodata.crs import BNG
 from hotspots._validation import as_coordinates, check_float, check_int, check_option
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
     "estimate_neighbour_pairs",
 ]
 
-CRS = "EPSG:27700"
+CRS = BNG
 
 #: Bytes of peak memory per neighbour pair DBSCAN materialises: an int64
 #: index in the neighbourhood arrays plus temporary buffers of the tree query.

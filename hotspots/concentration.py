@@ -58,7 +58,6 @@ import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -563,15 +562,13 @@ def concentration_sentence(results: Sequence[Concentration], *, place: str = "ce
 
 # ------------------------------------------------------------------------------ command line
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m hotspots.concentration",
-        description="How concentrated incidents are across places (Lorenz curve, Gini, "
-                    "generalised Gini) for map points, 100 m cells and LSOAs.")
-    p.add_argument("--incidents", nargs="+", type=Path, default=None,
-                   help="police.uk street-level CSV files (default: the shipped files)")
+    from hotspots._cli import add_area_and_group, incident_parser
+
+    p = incident_parser("python -m hotspots.concentration",
+                        "How concentrated incidents are across places (Lorenz curve, Gini, "
+                        "generalised Gini) for map points, 100 m cells and LSOAs.")
     p.add_argument("--months", required=True, help="months, YYYY-MM[..YYYY-MM]")
-    p.add_argument("--area", default=None, help="LAD code of one CSP (default: the Humber)")
-    p.add_argument("--crime-group", default=None, help="crime group name (default: config)")
+    add_area_and_group(p)
     p.add_argument("--replicates", type=int, default=500, help="bootstrap samples (500)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     return p

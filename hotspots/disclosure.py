@@ -33,12 +33,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-
-def _check_threshold(threshold: int) -> int:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) \
-            or threshold < 1:
-        raise ValueError(f"The 'threshold' must be an int >= 1. Got {threshold!r} instead.")
-    return int(threshold)
+from hotspots._validation import check_float, check_int
 
 
 @dataclass(frozen=True)
@@ -75,18 +70,11 @@ class DisclosureRule:
     generalise_m: float = 50.0
 
     def __post_init__(self):
-        _check_threshold(self.threshold)
-        if isinstance(self.rounding, bool) or not isinstance(self.rounding, (int, np.integer)) \
-                or self.rounding < 1:
-            raise ValueError(f"The 'rounding' of a DisclosureRule must be an int >= 1. Got "
-                             f"{self.rounding!r} instead.")
+        for name in ("threshold", "rounding"):
+            check_int(getattr(self, name), name, "DisclosureRule", low=1)
         for name in ("radius_m", "min_bandwidth_m", "min_cell_m", "support_radius_m",
-                     "generalise_m"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"The '{name}' of a DisclosureRule must be a number > 0 "
-                                 f"(metres). Got {value!r} instead.")
+                     "generalise_m"):  # metres
+            check_float(getattr(self, name), name, "DisclosureRule", low=0.0)
         if self.support_radius_m >= self.radius_m:
             raise ValueError(f"The 'support_radius_m' of a DisclosureRule must be less than "
                              f"its 'radius_m' ({self.radius_m:g} m), or a drawn cell could sit "
@@ -256,9 +244,8 @@ def support_mask(x, y, grid, *, radius_m: float, threshold: int) -> np.ndarray:
     from scipy.signal import fftconvolve
     from scipy.spatial import cKDTree
 
-    threshold = _check_threshold(threshold)
-    if not radius_m > 0:
-        raise ValueError(f"The 'radius_m' of support_mask must be > 0 metres. Got {radius_m!r}.")
+    threshold = check_int(threshold, "threshold", "support_mask", low=1)
+    radius_m = check_float(radius_m, "radius_m", "support_mask", low=0.0)
     xa = np.asarray(x, dtype=float)
     ya = np.asarray(y, dtype=float)
     mask = np.zeros(grid.shape, dtype=bool)

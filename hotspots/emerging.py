@@ -50,7 +50,6 @@ import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -630,14 +629,12 @@ def protect_emerging(result: EmergingHotSpots, x, y, *, threshold: int,
 
 # ------------------------------------------------------------------------------ command line
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m hotspots.emerging",
-        description="Emerging hot spots: space-time Gi* per cell and month, Mann-Kendall "
-                    "trend, ArcGIS Pro's categories.")
-    p.add_argument("--incidents", nargs="+", type=Path, default=None,
-                   help="police.uk street-level CSV files (default: the shipped files)")
-    p.add_argument("--area", default=None, help="LAD code of one CSP (default: the Humber)")
-    p.add_argument("--crime-group", default=None, help="crime group name (default: config)")
+    from hotspots._cli import add_area_and_group, incident_parser
+
+    p = incident_parser("python -m hotspots.emerging",
+                        "Emerging hot spots: space-time Gi* per cell and month, Mann-Kendall "
+                        "trend, ArcGIS Pro's categories.")
+    add_area_and_group(p)
     p.add_argument("--cell-size", type=float, default=500.0, help="cell side, metres (500)")
     p.add_argument("--months", default=None,
                    help="months, YYYY-MM..YYYY-MM (default: every month in the files)")

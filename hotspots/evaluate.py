@@ -1,4 +1,4 @@
-"""Command line back-test of the hotspot methods (see :mod:`hotspots.evaluation`).
+"""Command line back-test of the hotspot methods (see :mod:`hotspots.backtest`).
 
 Usage::
 
@@ -6,7 +6,9 @@ Usage::
         [--area CODE] [--crime-group NAME] [--coverage 1,2,5,10] [--cell-size 100]
         [--format table|json]
 
-Without ``--area`` every CSP is evaluated in turn.  Bad arguments (unknown
+Without ``--area`` every CSP is evaluated in turn.  A method that cannot score on the
+chosen months (for example Gi* when every training cell holds the same count) is listed as
+``not scored`` with the reason, and the other methods are still scored.  Bad arguments (unknown
 area or crime group, malformed month range, months not in the data) exit
 with status 2 and a message on stderr.
 """
@@ -80,7 +82,7 @@ def _fail(parser: argparse.ArgumentParser, message: str) -> None:
 def run(argv: Sequence[str] | None = None) -> pd.DataFrame:
     """Parse arguments, load the data and return the evaluation table (exits 2 on bad input)."""
     from hotspots._cli import checked_area_and_group, load_incident_files
-    from hotspots.evaluation import evaluate_methods
+    from hotspots.backtest import evaluate_methods
     from hotspots.pipeline import select_incidents, study_area
 
     parser = _parser()
@@ -126,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = run(argv)
     if args.format == "json":
         records = [{"area": r["area"], "method": r["method"], "params": r["params"],
-                    "coverage": r["coverage"], "hit_rate": _clean(r["hit_rate"]),
+                    "status": r["status"], "used": r["used"], "coverage": r["coverage"],
+                    "hit_rate": _clean(r["hit_rate"]),
                     "pai": _clean(r["pai"]), "rri": _clean(r["rri"]),
                     "pei_star": _clean(r["pei_star"]), "n_train": int(r["n_train"]),
                     "n_test": int(r["n_test"])}
@@ -134,8 +137,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(records, indent=1))
     else:
         shown = table.drop(columns=["params", "kind"])
-        with pd.option_context("display.width", 200, "display.max_rows", 10_000):
-            print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        with pd.option_context("display.width", 250, "display.max_rows", 10_000,
+                               "display.max_colwidth", 120):
+            print(shown.to_string(index=False, float_format=lambda v: f"{v:.3f}",
+                                  na_rep="-"))
+        # Say plainly which methods could not score, and why (their metrics are "-").
+        lost = table.loc[table["status"] != "scored"].drop_duplicates(["area", "method"])
+        for row in lost.itertuples(index=False):
+            print(f"{row.area}: {row.method} not scored: {row.used}")
     return 0
 
 

@@ -41,11 +41,13 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
+from geodata.crs import BNG
 from hotspots._validation import (
     as_coordinates,
     as_float_array,
     as_weights,
     check_float,
+    check_geoframe,
     check_int,
     check_option,
 )
@@ -64,7 +66,7 @@ __all__ = [
     "grid_cells",
 ]
 
-CRS = "EPSG:27700"
+CRS = BNG
 
 #: Classes returned in the ``gi_class`` column, hottest first.
 GI_CLASSES: tuple[str, ...] = (
@@ -211,12 +213,7 @@ def gi_star(areas: gpd.GeoDataFrame, *, column: str = "count", weights: str = "q
 
     func = "gi_star"
     inference = check_option(inference, "inference", func, ("permutation", "normal"))
-    if not isinstance(areas, gpd.GeoDataFrame):
-        raise TypeError(f"The 'areas' parameter of {func} must be a GeoDataFrame. "
-                        f"Got an object of type {type(areas).__name__} instead.")
-    if column not in areas.columns:
-        raise ValueError(f"The 'column' parameter of {func} must name a column of areas. "
-                         f"Got {column!r} instead.")
+    check_geoframe(areas, "areas", func, column=column)
     weights = check_option(weights, "weights", func, WEIGHT_TYPES)
     if distance is not None:
         distance = check_float(distance, "distance", func, low=0.0)
@@ -403,11 +400,10 @@ def gi_star_grid(incidents: pd.DataFrame, study_area: shapely.Geometry, *,
     weight : str, optional
         Column of per-incident weights (e.g. harm).
     permutations : int, default 999
-        Conditional permutations.
     seed : int or None, default 0
-        Seed of the permutations.
     inference : {"permutation", "normal"}, default "permutation"
-        See :func:`gi_star`.
+        Conditional permutations, their seed, and where p-values come from: see
+        :func:`gi_star`.
 
     Returns
     -------

@@ -23,7 +23,6 @@ from scipy import ndimage, signal
 
 from hotspots._validation import (
     as_coordinates,
-    as_float_array,
     as_weights,
     check_bounds,
     check_float,
@@ -283,13 +282,7 @@ def exact_kernel_density(
     kernel = check_option(kernel, "kernel", func, KERNELS)
     xa, ya = as_coordinates(x, y, func)
     w = as_weights(weights, xa.size, func)
-    ax = as_float_array(at_x, "at_x", func)
-    ay = as_float_array(at_y, "at_y", func)
-    if ax.shape != ay.shape:
-        raise ValueError(
-            f"The 'at_x' and 'at_y' parameters of {func} must have the same length. "
-            f"Got {ax.size} and {ay.size} instead."
-        )
+    ax, ay = as_coordinates(at_x, at_y, func, names=("at_x", "at_y"))
     out = np.zeros(ax.size)
     h2 = bandwidth * bandwidth
     chunk = max(1, 4_000_000 // max(1, xa.size))

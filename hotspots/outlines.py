@@ -17,7 +17,9 @@ import pandas as pd
 import shapely
 from shapely.geometry import Polygon
 
+from geodata.crs import BNG
 from hotspots._validation import check_float, check_option
+from hotspots.coverage import top_cell_count
 from hotspots.kde import DensitySurface
 
 __all__ = ["OUTLINE_COLUMNS", "THRESHOLD_METHODS", "density_threshold", "hotspot_outlines"]
@@ -34,7 +36,7 @@ OUTLINE_COLUMNS: tuple[str, ...] = (
     "geometry",
 )
 
-CRS = "EPSG:27700"
+CRS = BNG
 
 
 def _check_surface(surface, func: str) -> None:
@@ -110,8 +112,7 @@ def density_threshold(
     if positive.size == 0:
         return math.inf
     if method == "top_percent":
-        # Tolerance so that e.g. 7 % of 100 cells is 7 cells despite rounding.
-        k = min(values.size, max(1, math.ceil(value * values.size / 100.0 - 1e-9)))
+        k = top_cell_count(values.size, value)  # the one definition of "top x %"
         # k-th largest value: partition instead of a full sort.
         threshold = float(np.partition(values, values.size - k)[values.size - k])
     else:

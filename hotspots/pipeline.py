@@ -16,9 +16,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geodata.crs import BNG
 from hotspots.clusters import ClusterMemoryError, ClusterResult, cluster_outlines, dbscan_incidents
-from hotspots.disclosure import (DisclosureRule, mix_text, protect_surface, rounded_counts,
-                                 support_mask, surface_incidents)
+from hotspots.disclosure import (
+    DisclosureRule,
+    mix_text,
+    protect_surface,
+    rounded_counts,
+    support_mask,
+    surface_incidents,
+)
 from hotspots.grid import cells_within
 from hotspots.kde import DensitySurface, kernel_density
 from hotspots.outlines import density_threshold, hotspot_outlines
@@ -186,7 +193,7 @@ def cluster_analysis(incidents: pd.DataFrame, *, lsoas: pd.DataFrame, eps: float
     x = incidents["x"].to_numpy(dtype=float)
     y = incidents["y"].to_numpy(dtype=float)
     empty = gpd.GeoDataFrame({"cluster_id": pd.Series([], dtype="int64")},
-                             geometry=gpd.GeoSeries([], crs="EPSG:27700"))
+                             geometry=gpd.GeoSeries([], crs=BNG))
     if len(incidents) < 2:
         return ClusterAnalysis(result=None, outlines=empty, table=pd.DataFrame(),
                                message="Too few incidents to cluster.")
@@ -365,6 +372,17 @@ def calendar_months(first: str, last: str) -> tuple[str, ...]:
     return tuple(_month(i) for i in range(start, end + 1))
 
 
+def period_label(months: Iterable[str]) -> str:
+    """Label a period: ``"2024-03"``, or ``"2024-01 to 2024-03"`` (first to last month).
+
+    ``"none"`` for no month. It does not show gaps: see :func:`hotspots.rates.month_span`.
+    """
+    chosen = sorted(set(months))
+    if not chosen:
+        return "none"
+    return chosen[0] if len(chosen) == 1 else f"{chosen[0]} to {chosen[-1]}"
+
+
 def contiguous_runs(months: Iterable[str]) -> list[tuple[str, ...]]:
     """The months grouped into runs of consecutive calendar months, oldest first."""
     runs: list[list[str]] = []
@@ -452,11 +470,14 @@ def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
                     disclosure: DisclosureRule | None = None) -> PredictedCells:
     """Where the dashboard's default method expects the next incidents.
 
-    The default method (:func:`hotspots.evaluation.default_method`) scores every cell of a
+    The default method (:func:`hotspots.backtest.default_method`) scores every cell of a
     grid over the study area from the selected incidents and the other crime types in the
-    same months (`context`); the top `coverage` % of cells are returned as polygons. Its
-    hit rate at 1% and 5% coverage is at least the naive baseline's in every CSP on a
-    month held out from tuning (see ``docs/methods.md``).
+    same months (`context`); exactly the top `coverage` % of cells
+    (:func:`hotspots.coverage.top_cells`, ties broken by a fixed random draw) are returned
+    as polygons, from the grid the back-test ranks (:func:`hotspots.backtest.evaluation_grid`
+    of the area and the selected incidents). Its hit rate at 1% and 5% coverage is at
+    least the naive baseline's in every CSP on a month held out from tuning (see
+    ``docs/methods.md``).
 
     Parameters
     ----------
@@ -474,18 +495,21 @@ def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
         at least ``rule.threshold`` of the selected incidents, are returned.
     """
     _check_disclosure(disclosure, None, "predicted_cells")
-    from hotspots.evaluation import (default_method, evaluation_grid, method_scores,
-                                     select_top_cells)
+    from hotspots.backtest import default_method, evaluation_grid, method_scores
+    from hotspots.coverage import top_cells
 
     spec = default_method()
     cell_size = float(spec.params["cell_size"])
     empty = gpd.GeoDataFrame({"cells": pd.Series([], dtype="int64")},
-                             geometry=gpd.GeoSeries([], crs="EPSG:27700"))
+                             geometry=gpd.GeoSeries([], crs=BNG))
     if len(incidents) == 0:
         return PredictedCells(empty, coverage, spec.label, cell_size)
-    grid = evaluation_grid(study_area, cell_size=cell_size)
+    # The back-test's grid and selection (hotspots.backtest.evaluate_methods): the area's
+    # cells plus those of the incidents scored, and exactly the top `coverage` % of them.
+    x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+    grid = evaluation_grid(study_area, cell_size=cell_size, x=x, y=y)
     scores = method_scores(spec, grid, incidents, context=context)
-    chosen = select_top_cells(scores[grid.mask], coverage) >= 0.5
+    chosen = top_cells(scores[grid.mask], coverage)
     rows, cols = np.nonzero(grid.mask)
     rows, cols = rows[chosen], cols[chosen]
     g = grid.grid
@@ -500,7 +524,7 @@ def predicted_cells(incidents: pd.DataFrame, context: pd.DataFrame, *,
     parts = list(getattr(merged, "geoms", [merged])) if not merged.is_empty else []
     outlines = gpd.GeoDataFrame(
         {"cells": [int(round(p.area / g.cell_size ** 2)) for p in parts]},
-        geometry=gpd.GeoSeries(parts, crs="EPSG:27700"))
+        geometry=gpd.GeoSeries(parts, crs=BNG))
     if disclosure is not None and len(outlines):
         outlines = outlines.assign(group=np.arange(len(outlines)))
         inside = assign_to_polygons(incidents["x"].to_numpy(float), incidents["y"].to_numpy(float),

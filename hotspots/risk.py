@@ -29,7 +29,8 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
-from hotspots._validation import as_coordinates, as_weights, check_float
+from geodata.crs import BNG
+from hotspots._validation import as_coordinates, as_weights, check_float, check_geoframe
 from hotspots.grid import Grid
 from hotspots.kde import GAUSSIAN_TRUNCATE, _binning_corrected_sigma, kernel_density
 
@@ -89,13 +90,9 @@ def population_grid(lsoas: gpd.GeoDataFrame, grid: Grid, *,
         overlap the grid.
     """
     func = "population_grid"
-    if not isinstance(lsoas, gpd.GeoDataFrame):
-        raise TypeError(f"The 'lsoas' parameter of {func} must be a GeoDataFrame. "
-                        f"Got an object of type {type(lsoas).__name__} instead.")
-    if population_column not in lsoas.columns:
-        raise ValueError(f"The 'population_column' parameter of {func} must name a column of "
-                         f"lsoas. Got {population_column!r} instead.")
-    if lsoas.crs is not None and not lsoas.crs.equals("EPSG:27700"):
+    check_geoframe(lsoas, "lsoas", func, column=population_column,
+                   column_param="population_column")
+    if lsoas.crs is not None and not lsoas.crs.equals(BNG):
         raise ValueError(f"The 'lsoas' parameter of {func} must be in EPSG:27700; got "
                          f"{lsoas.crs}. Use `lsoas.to_crs(27700)` to reproject.")
     pop = lsoas[population_column].to_numpy(dtype=np.float64)
@@ -170,9 +167,7 @@ def risk_surface(x, y, lsoas: gpd.GeoDataFrame, *, bandwidth: float, cell_size: 
     xa, ya = as_coordinates(x, y, func)
     w = as_weights(weights, xa.size, func)
     if bounds is None:
-        if not isinstance(lsoas, gpd.GeoDataFrame):
-            raise TypeError(f"The 'lsoas' parameter of {func} must be a GeoDataFrame. "
-                            f"Got an object of type {type(lsoas).__name__} instead.")
+        check_geoframe(lsoas, "lsoas", func)
         bounds = tuple(float(v) for v in lsoas.total_bounds)
     surface = kernel_density(xa, ya, bandwidth=bandwidth, cell_size=cell_size, weights=w,
                              bounds=bounds)

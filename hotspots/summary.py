@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots._validation import as_coordinates, as_id_array, as_weights, check_int
+from geodata.crs import BNG
+from hotspots._validation import as_coordinates, as_id_array, as_weights, check_frame, check_int
 
 __all__ = ["SUMMARY_COLUMNS", "assign_to_polygons", "summarise_areas"]
 
@@ -77,8 +78,8 @@ def assign_to_polygons(x, y, polygons_gdf: gpd.GeoDataFrame, id_column: str) -> 
     if xa.size == 0 or len(polygons_gdf) == 0:
         return out
     geoms = polygons_gdf.geometry
-    if geoms.crs is not None and not geoms.crs.equals("EPSG:27700"):
-        geoms = geoms.to_crs("EPSG:27700")
+    if geoms.crs is not None and not geoms.crs.equals(BNG):
+        geoms = geoms.to_crs(BNG)
     tree = shapely.STRtree(np.asarray(geoms.values, dtype=object))
     points = shapely.points(xa, ya)
     point_idx, poly_idx = tree.query(points, predicate="intersects")
@@ -96,20 +97,6 @@ def _area_ids(area_ids, n: int, func: str) -> np.ndarray:
     return as_id_array(area_ids, n, msg=(
         f"The 'area_ids' parameter of {func} must be a 1-D array of numeric ids with one "
         f"value per incident ({n})."))
-
-
-def _require_columns(df, name: str, columns: tuple[str, ...], func: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(
-            f"The {name!r} parameter of {func} must be a pandas DataFrame. "
-            f"Got an object of type {type(df).__name__} instead."
-        )
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"The {name!r} parameter of {func} must have columns {', '.join(columns)}. "
-            f"Missing {', '.join(missing)}."
-        )
 
 
 def _empty_summary(id_name: str, weighted: bool) -> pd.DataFrame:
@@ -168,8 +155,8 @@ def summarise_areas(
         lowest decile).
     """
     func = "summarise_areas"
-    _require_columns(incidents, "incidents", ("x", "y", "crime_type", "lsoa21cd"), func)
-    _require_columns(lsoa_table, "lsoa_table", ("lsoa21cd", "lsoa21nm", "imd_decile"), func)
+    check_frame(incidents, "incidents", func, ("x", "y", "crime_type", "lsoa21cd"))
+    check_frame(lsoa_table, "lsoa_table", func, ("lsoa21cd", "lsoa21nm", "imd_decile"))
     if not isinstance(id_name, str):
         raise TypeError(
             f"The 'id_name' parameter of {func} must be a str. Got {id_name!r} instead."

@@ -34,3 +34,19 @@ def isolated_store(tmp_path_factory):
         os.environ.pop("HUMBER_DATA_DIR", None)
     else:
         os.environ["HUMBER_DATA_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def restore_main_module():
+    """Put back ``sys.modules["__main__"]`` after each test.
+
+    Streamlit's script runner (AppTest) installs the page script as ``__main__`` and leaves it
+    there; a later test that starts a ``spawn`` process would then make the child re-run that
+    (deleted) script instead of importing pytest's main module, and the child dies.
+    """
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main

@@ -34,8 +34,15 @@ import streamlit as st
 from auth.audit import AuditLog, default_audit_path
 from auth.ratelimit import LoginThrottle
 from auth.roles import LOCAL_ANALYST, Viewer
-from auth.sessions import (COOKIE_NAME, ENDED_REASONS, ENTRY_ENV, SIGN_IN_PATH, SIGN_OUT_PATH,
-                           SessionStore, load_secret)
+from auth.sessions import (
+    COOKIE_NAME,
+    ENDED_REASONS,
+    ENTRY_ENV,
+    SIGN_IN_PATH,
+    SIGN_OUT_PATH,
+    SessionStore,
+    load_secret,
+)
 from auth.users import UserStore, is_valid_name, users_file_path
 from config import get_config
 

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspots.concentration import PLACE_KINDS, PLACE_LABELS, concentration_sentence
-from ui import data
+from ui import cached
 from ui.disclosure import current_rule
 
 #: Shares of places (per cent) at which aggregate-only roles see the curve.
@@ -58,7 +58,7 @@ def concentration_section(area_code: str | None, months: tuple[str, ...],
                           crime_group: str) -> None:
     """The Lorenz chart (with the diagonal), the sentence and the figures of a selection."""
     rule = current_rule()
-    results = data.concentration(area_code, months, crime_group)
+    results = cached.concentration(area_code, months, crime_group)
     if rule is not None:  # counts only: a harm total with known weights gives counts back
         results = [r for r in results if r.measure == "count"]
     if not results or results[0].incidents == 0:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspots.emerging import EMERGING_CATEGORIES
-from ui import data
+from ui import cached
 from ui.disclosure import current_rule
 from ui.widgets import Filters
 
@@ -22,7 +22,7 @@ def category_table(result) -> pd.DataFrame:
 def emerging_section(area_code: str, filters: Filters) -> None:
     """The emerging hot spot table of the area, or an honest note when the cube is too short."""
     rule = current_rule()
-    result = data.emerging(area_code, filters.months, filters.crime_group, disclosure=rule)
+    result = cached.emerging(area_code, filters.months, filters.crime_group, disclosure=rule)
     if not result.enough:
         st.info(result.message + " The map offers the two-period layer \"Change since the "
                 "previous period\" instead, which compares the chosen months with the same "

@@ -1,6 +1,6 @@
-"""Streamlit caching wrappers around the back-testing library (:mod:`hotspots.evaluation`).
+"""Streamlit caching wrappers around the back-testing library (:mod:`hotspots.backtest`).
 
-Like :mod:`ui.data`, every public wrapper takes hashable values that identify its result and
+Like :mod:`ui.cached`, every public wrapper takes hashable values that identify its result and
 passes the store's version to a private ``st.cache_data`` function, so data ingested while
 the dashboard runs invalidates the cached back-tests on the next interaction.
 """
@@ -14,9 +14,9 @@ import shapely
 import streamlit as st
 
 from config import get_config
-from hotspots.evaluation import DEFAULT_COVERAGES, DEFAULT_EVAL_CELL_SIZE, evaluate_methods
+from hotspots.backtest import DEFAULT_COVERAGES, DEFAULT_EVAL_CELL_SIZE, evaluate_methods
 from hotspots.pipeline import study_area
-from ui import data
+from ui import cached
 
 #: The columns the back-tests read from the store.
 EVALUATION_COLUMNS = ("x", "y", "month", "crime_type")
@@ -29,7 +29,7 @@ def area_geometry(area_code: str | None) -> shapely.Geometry:
 
 @st.cache_data(show_spinner=False)
 def _area_geometry(area_code: str | None) -> shapely.Geometry:
-    return study_area(data.lsoa_table(), area_code)
+    return study_area(cached.lsoa_table(), area_code)
 
 
 def evaluation_table(area_code: str | None, crime_group: str, train_months: Iterable[str],
@@ -54,12 +54,12 @@ def evaluation_table(area_code: str | None, crime_group: str, train_months: Iter
     Returns
     -------
     pandas.DataFrame
-        :func:`hotspots.evaluation.evaluate_methods`'s table: one row per method and coverage.
+        :func:`hotspots.backtest.evaluate_methods`'s table: one row per method and coverage.
     """
     return _evaluation_table(area_code, crime_group, tuple(sorted(train_months)),
                              tuple(sorted(test_months)),
                              tuple(sorted(float(c) for c in coverages)), float(cell_size),
-                             data.store_version())
+                             cached.store_version())
 
 
 @st.cache_data(show_spinner="Back-testing the hotspot methods on the chosen months…",
@@ -69,7 +69,7 @@ def _evaluation_table(area_code: str | None, crime_group: str, train_months: tup
                       cell_size: float, version: int) -> pd.DataFrame:
     group = get_config().crime_group(crime_group)
     # Every crime type: the default "blend" method uses the other types as context.
-    incidents = data.store().query(area_code=area_code,
+    incidents = cached.store().query(area_code=area_code,
                                    months=list(train_months) + list(test_months),
                                    columns=EVALUATION_COLUMNS)
     return evaluate_methods(incidents, study_area=area_geometry(area_code),

@@ -15,6 +15,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from hotspots.backtest import SCORERS
+from hotspots.coverage import top_cell_count
+
 DEFAULT_MARK = "★ default"
 NAIVE_KIND = "naive"
 #: Colours: the default method in the map's hotspot red, the naive baseline in dark grey.
@@ -24,7 +27,7 @@ OTHER_COLOURS = ["#0072b2", "#56b4e9", "#009e73", "#e69f00", "#cc79a7", "#8c564b
 
 TABLE_COLUMNS = {"method": "Method", "default": "Default", "coverage": "Coverage (%)",
                  "hit_rate_pct": "Hit rate (%)", "pai": "PAI", "rri": "RRI",
-                 "pei_star": "PEI*"}
+                 "pei_star": "PEI*", "used": "Used"}
 
 METRICS_EXPLAINED = """
 **How to read the numbers.** Each method looks only at the *training* months and ranks the
@@ -78,9 +81,12 @@ def display_table(table: pd.DataFrame, *, default_label: str) -> pd.DataFrame:
     """The back-test table as shown: method, ★ default, coverage, hit rate %, PAI, RRI, PEI*.
 
     Rows are grouped by coverage (methods in the library's order within each), so the methods
-    are compared at the same coverage; numbers are rounded for reading.
+    are compared at the same coverage; numbers are rounded for reading. "Used" says what a
+    method really used when its label cannot (DBSCAN's radius), or "not scored: why".
     """
     shown = table.copy()
+    shown["used"] = [f"not scored: {used}" if status != "scored" else used
+                     for status, used in zip(shown["status"], shown["used"])]
     shown["default"] = (shown["method"] == default_label).map({True: DEFAULT_MARK, False: ""})
     shown["hit_rate_pct"] = (100 * shown["hit_rate"]).round(1)
     shown["pai"] = shown["pai"].round(1)
@@ -117,6 +123,10 @@ def results_table(table: pd.DataFrame, *, default_label: str) -> None:
                      "PEI*": st.column_config.NumberColumn(
                          help="Incidents caught ÷ the most any squares of the same area could "
                               "have caught (1 = perfect)."),
+                     "Used": st.column_config.TextColumn(
+                         width="medium",
+                         help="What the method really used when its name cannot say (the "
+                              "DBSCAN radius), or why it could not score these months."),
                  })
 
 
@@ -129,8 +139,11 @@ def _colour_scale(labels: list[str], default_label: str, naive_label: str | None
 
 def metric_chart(table: pd.DataFrame, *, value: str, title: str, default_label: str,
                  percent: bool = False) -> alt.Chart:
-    """A line per method of `value` against coverage; the default method drawn thick."""
-    frame = table[["method", "kind", "coverage", value]].copy()
+    """A line per method of `value` against coverage; the default method drawn thick.
+
+    Methods that could not score are left out (the table and a warning say why).
+    """
+    frame = table.loc[table["status"] == "scored", ["method", "kind", "coverage", value]].copy()
     frame["value"] = frame[value] * (100 if percent else 1)
     frame["is_default"] = frame["method"] == default_label
     labels = list(dict.fromkeys(frame["method"]))
@@ -211,7 +224,7 @@ def summary(table: pd.DataFrame, *, default_label: str, train_months: Sequence[s
         f"**{md(area_name)}, {md(crime_group)}**: trained on {n_train:,} incidents in "
         f"{md(months_text(train_months))}; tested on {n_test:,} incidents in "
         f"{md(months_text(test_months))}. The area is {int(first['cells']):,} grid squares, so "
-        f"1% coverage is about {max(1, round(int(first['cells']) / 100)):,} squares.")
+        f"1% coverage is {top_cell_count(int(first['cells']), 1.0):,} squares.")
     if n_test == 0:
         st.warning("No incidents of this group in the test month: the hit rate, PAI and PEI* "
                    "are undefined. Choose another month or a broader crime group.")
@@ -228,6 +241,31 @@ def summary(table: pd.DataFrame, *, default_label: str, train_months: Sequence[s
     if n_test < 50:
         st.info(f"Only {n_test} test incidents: a few incidents more or less in a square move "
                 "these percentages by several points. Treat small differences as noise.")
+
+
+def not_scored(table: pd.DataFrame) -> None:
+    """A warning naming each method that could not score these months, and why."""
+    lost = table.loc[table["status"] != "scored"].drop_duplicates("method")
+    for row in lost.itertuples(index=False):
+        st.warning(f"**{md(row.method)}** could not be scored on these months: {md(row.used)} "
+                   "Its rows in the table are blank; the other methods are compared as usual.")
+
+
+def methods_compared(table: pd.DataFrame, *, default_label: str) -> None:
+    """What each method in the table does, from the methods registry (one line per kind).
+
+    The default method's line says it is the one the map draws as the predicted cells.
+    """
+    labels = table.drop_duplicates("method").groupby("kind", sort=False)["method"].agg(list)
+    lines = []
+    for kind, names in labels.items():
+        if kind not in SCORERS:
+            continue
+        note = (" The dashboard's default: the map's purple predicted cells."
+                if default_label in names else "")
+        lines.append(f"* {', '.join(f'**{md(label)}**' for label in names)}: "
+                     f"{md(SCORERS[kind].description)}{md(note)}")
+    st.markdown("**The methods compared.**\n\n" + "\n".join(lines))
 
 
 def metrics_explained(cell_size: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import data
+from ui import cached
 from ui.access import viewer
 
 KIND_LABELS = {"ward": "Ward", "LSOA": "LSOA", "street": "Street"}
@@ -18,7 +18,7 @@ def find_a_place(*, key: str, lad_code: str | None) -> dict | None:
              "location text); the map zooms there and outlines it.")
     if not text.strip():
         return None
-    matches = data.find_places(text, lad_code=lad_code)
+    matches = cached.find_places(text, lad_code=lad_code)
     if not viewer().sees_points:  # streets are finer than LSOAs: not for partner or public
         matches = matches[matches["kind"] != "street"]
     if matches.empty:

@@ -14,8 +14,17 @@ from pathlib import Path
 import pytest
 
 import auth.audit
-from auth.audit import (EMPTY_SHA256, EVENTS, AuditLog, VerifyResult, default_audit_path,
-                        head_path, main, record_digest, verify_log)
+from auth.audit import (
+    EMPTY_SHA256,
+    EVENTS,
+    AuditLog,
+    VerifyResult,
+    default_audit_path,
+    head_path,
+    main,
+    record_digest,
+    verify_log,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,16 @@ import threading
 
 import pytest
 
-from auth.sessions import (CHANGED, EXPIRED, IDLE, MISSING, UNKNOWN, SessionStore, is_token,
-                           load_secret)
+from auth.sessions import (
+    CHANGED,
+    EXPIRED,
+    IDLE,
+    MISSING,
+    UNKNOWN,
+    SessionStore,
+    is_token,
+    load_secret,
+)
 
 
 class Clock:

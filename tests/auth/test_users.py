@@ -15,8 +15,7 @@ from argon2 import PasswordHasher
 
 import auth.users
 from auth.roles import Viewer
-from auth.users import (UserStore, is_valid_name, user_fingerprint, users_file_path,
-                        validate_name)
+from auth.users import UserStore, is_valid_name, user_fingerprint, users_file_path, validate_name
 
 REPO = Path(__file__).resolve().parents[2]
 CODES = ("E06000010", "E06000011", "E06000012", "E06000013")

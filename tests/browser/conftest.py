@@ -31,16 +31,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def in_ci(environ=os.environ) -> bool:
+    """True when ``CI`` is set to anything but empty, ``0``, ``false`` or ``no`` (.ci/run: 1)."""
+    return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def find_chromium(path: str = CHROMIUM, environ=os.environ) -> str:
+    """`path` if it is an executable; else skip the browser tests, or fail them in CI."""
+    if os.access(path, os.X_OK):
+        return path
+    reason = (f"browser tests skipped: {path} not found. Install Debian's chromium "
+              f"package (apt-get install chromium) to run them; .ci/run does this.")
+    if in_ci(environ):
+        pytest.fail(reason.replace("skipped", "cannot run in CI"))
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     """Debian's Chromium, or a skip (a failure in CI) saying why the browser tests cannot run."""
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = (f"browser tests skipped: {CHROMIUM} not found. Install Debian's chromium "
-                  f"package (apt-get install chromium) to run them; .ci/run does this.")
-        if os.environ.get("CI"):
-            pytest.fail(reason.replace("skipped", "cannot run in CI"))
-        pytest.skip(reason)
-    return CHROMIUM
+    return find_chromium()
 
 
 def _serve(log_name: str, environment: dict | None = None):

@@ -24,8 +24,13 @@ from geodata.errors import FetchError
 from geodata.fetch import HttpClient, fetch_police_uk, load_state, locate_directory
 from geodata.ingest import ingest_files
 from geodata.paths import REPO_ROOT, shipped_crime_files
-from geodata.police_uk_local import (ALL_FORCES, FakePoliceUK, build_archive, corrupt_member,
-                                     generated_month)
+from geodata.police_uk_local import (
+    ALL_FORCES,
+    FakePoliceUK,
+    build_archive,
+    corrupt_member,
+    generated_month,
+)
 from geodata.store import IncidentStore
 
 NEWEST = "2024-06"

@@ -11,7 +11,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import ui.data
+import ui.cached
 import ui.fetch_view
 from geodata.police_uk_local import FakePoliceUK, build_archive, generated_month
 from geodata.store import IncidentStore
@@ -35,7 +35,7 @@ def page(tmp_path, monkeypatch):
                  "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     store = IncidentStore(tmp_path / "store")
-    monkeypatch.setattr(ui.data, "store", lambda: store)
+    monkeypatch.setattr(ui.cached, "store", lambda: store)
     monkeypatch.setenv("HUMBER_TEST_FETCH_AUDIT", str(tmp_path / "audit.jsonl"))
     ui.fetch_view.check_source.clear()
     months = {m: generated_month(m, tmp_path, rows=300, seed=i)

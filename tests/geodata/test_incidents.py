@@ -7,8 +7,15 @@ import datetime as dt
 import pytest
 
 from geodata.errors import DataValidationError
-from geodata.incidents import (ASSIGNED_2011, ASSIGNED_2011_SPLIT, ASSIGNED_2021, ASSIGNED_POINT,
-                               OUTSIDE, load_incidents, read_police_uk_csv)
+from geodata.incidents import (
+    ASSIGNED_2011,
+    ASSIGNED_2011_SPLIT,
+    ASSIGNED_2021,
+    ASSIGNED_POINT,
+    OUTSIDE,
+    load_incidents,
+    read_police_uk_csv,
+)
 from geodata.paths import shipped_crime_files
 from tests.geodata.conftest import police_row
 

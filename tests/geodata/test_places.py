@@ -44,8 +44,16 @@ def test_streets_are_outlined_and_non_streets_left_out(gazetteer):
 
 def test_search_puts_exact_and_prefix_matches_first(gazetteer):
     found = find_places(gazetteer, "hessle")
-    assert found.iloc[0]["name"] == "Hessle Road" or found.iloc[0]["kind"] == "ward"
-    assert "Hessle Road" in set(found["name"])
+    # The ward named exactly "Hessle" (East Riding), then the street that starts with it.
+    assert found[["kind", "name"]].values.tolist()[:2] == [["ward", "Hessle"],
+                                                           ["street", "Hessle Road"]]
+    # Exact, then prefix, then anywhere; within each, wards, LSOAs, streets; then by name.
+    toy = pd.DataFrame({"kind": ["LSOA", "ward", "street", "street", "ward", "street"],
+                        "name": ["Riverbank 001", "West Bank", "Bankside Lane", "Bank",
+                                 "Bank Side", "Bank Street"],
+                        "code": ["E01", "E05a", "", "", "E05b", ""], "lad_code": "E06000010"})
+    assert find_places(toy, "bank")["name"].tolist() == [
+        "Bank", "Bank Side", "Bank Street", "Bankside Lane", "West Bank", "Riverbank 001"]
     by_code = find_places(gazetteer, "e01012756")
     assert by_code.iloc[0][["kind", "code"]].tolist() == ["LSOA", "E01012756"]
     assert find_places(gazetteer, "   ").empty

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.reference import (IOD_DOMAINS, load_lad_boundaries, load_lsoa11_lookup,
-                               load_lsoa_table)
+from geodata.reference import IOD_DOMAINS, load_lad_boundaries, load_lsoa11_lookup, load_lsoa_table
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.concentration import (bootstrap_gini, concentration, concentration_sentence,
-                                    generalised_gini, gini, lorenz_curve, place_index,
-                                    share_of_places_for)
+from hotspots.concentration import (
+    bootstrap_gini,
+    concentration,
+    concentration_sentence,
+    generalised_gini,
+    gini,
+    lorenz_curve,
+    place_index,
+    share_of_places_for,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

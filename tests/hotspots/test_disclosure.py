@@ -7,14 +7,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspots.disclosure import (DisclosureRule, mix_text, protect_table, rounded_count,
-                                 shown_count, support_mask, surface_incidents)
+from hotspots.disclosure import (
+    DisclosureRule,
+    mix_text,
+    protect_table,
+    rounded_count,
+    shown_count,
+    support_mask,
+    surface_incidents,
+)
 from hotspots.grid import Grid
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "5"])
-def test_threshold_is_checked(bad):
-    with pytest.raises(ValueError, match="The 'threshold' must be an int >= 1"):
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError),
+                                        (True, TypeError), ("5", TypeError)])
+def test_threshold_is_checked(bad, error):
+    with pytest.raises(error, match=r"The 'threshold' parameter of DisclosureRule must be an "
+                                    r"int in the range \[1, inf\)"):
         DisclosureRule(threshold=bad)
 
 
@@ -68,12 +77,14 @@ def test_a_crime_mix_lists_rounded_counts_and_hides_small_types_in_a_group():
 
 
 def test_rule_is_validated():
-    with pytest.raises(ValueError, match="'rounding' of a DisclosureRule must be an int >= 1"):
+    with pytest.raises(ValueError, match=r"'rounding' parameter of DisclosureRule must be an "
+                                         r"int in the range \[1, inf\)"):
         DisclosureRule(rounding=0)
     with pytest.raises(ValueError, match="'support_radius_m' .* must be less than its "
                                          "'radius_m'"):
         DisclosureRule(radius_m=200, support_radius_m=250)
-    with pytest.raises(ValueError, match="'min_cell_m' of a DisclosureRule must be a number"):
+    with pytest.raises(ValueError, match=r"'min_cell_m' parameter of DisclosureRule must be a "
+                                         r"float in the range \(0, inf\)"):
         DisclosureRule(min_cell_m=-1)
     assert RULE.bandwidth(50) == 300 and RULE.bandwidth(800) == 800 and RULE.cell_size(25) == 100
 

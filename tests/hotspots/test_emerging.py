@@ -13,9 +13,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.emerging import (EMERGING_CATEGORIES, classify_emerging, cube_months,
-                               emerging_from_cube, emerging_hotspots, mann_kendall,
-                               space_time_cube, space_time_gi)
+from hotspots.emerging import (
+    EMERGING_CATEGORIES,
+    classify_emerging,
+    cube_months,
+    emerging_from_cube,
+    emerging_hotspots,
+    mann_kendall,
+    space_time_cube,
+    space_time_gi,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

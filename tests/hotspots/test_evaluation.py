@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspots.evaluation import (
+from hotspots.backtest import (
     MethodSpec,
     cell_counts,
     default_method,
@@ -99,10 +99,28 @@ def test_evaluate_methods_rejects_overlapping_months():
                          test_months=["2024-01"], crime_types=["Violence and sexual offences"])
 
 
-def test_default_method_is_a_blend():
+def test_default_method_ranks_counts_then_busy_surroundings_then_other_crime():
+    # 10 x 10 cells of 100 m. Two incidents in cell (0, 0); one in the isolated cell (5, 5);
+    # one each in the neighbours (9, 8) and (9, 9); one shoplifting (other crime) in (0, 4).
+    from hotspots.backtest import method_scores
+
     spec = default_method()
-    assert spec.method == "blend"
-    assert spec.params["bandwidth"] == 100.0 and spec.params["cell_size"] == 100.0
+    egrid = evaluation_grid(shapely.box(0, 0, 1000, 1000), cell_size=spec.params["cell_size"])
+    train = _frame([(50, 50), (50, 50), (550, 550), (850, 950), (950, 950)], "2024-01")
+    context = _frame([(450, 50)], "2024-01", crime_type="Shoplifting")
+    scores = method_scores(spec, egrid, train, context=context)
+    j0, i0 = (int(round(-v / egrid.grid.cell_size)) for v in (egrid.grid.y0, egrid.grid.x0))
+
+    def s(row: int, col: int) -> float:  # the score of the area's cell (row, col)
+        return scores[j0 + row, i0 + col]
+
+    assert s(0, 0) > s(9, 9) > s(5, 5) > s(0, 4) > s(0, 7)
+    # Counts dominate; the 100 m density (x 0.25) only breaks ties between equal counts: a
+    # lone incident's own 100 m cell holds about 1 / (2 pi) of its kernel (0.16, a little
+    # more after linear binning), so it adds 0.04-0.05 (150 m would add 0.02, 0.5 x 0.09);
+    # other crime adds 0.25.
+    assert 0.035 < s(5, 5) - 1 < 0.06
+    assert s(0, 4) - s(0, 7) == pytest.approx(0.25, abs=0.01)
 
 
 def test_evaluation_grid_includes_cells_of_points_outside_the_polygon():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -179,16 +178,18 @@ def test_exact_kernel_density_values():
     np.testing.assert_allclose(q, 2e6 * 3 / (math.pi * 1e4) * np.array([1.0, 0.5625, 0.0]))
 
 
-def test_gaussian_performance_200k_points_on_1_4m_cells():
+def test_200k_points_on_1_4m_cells_keep_every_incident():
+    # The README's scale (200,000 incidents, 1.4 million 25 m cells). Its speed is measured
+    # by `python -m hotspots.bench` (the kde row), not asserted against a wall clock here;
+    # this pins what must hold at that size: the grid, and a surface that still integrates
+    # to the number of incidents with no negative cell.
     rng = np.random.default_rng(7)
     x = rng.uniform(496_000, 524_000, 200_000)
     y = rng.uniform(415_000, 443_000, 200_000)
-    kernel_density(x[:10], y[:10], bandwidth=200.0, cell_size=25.0)  # warm-up
-    t0 = time.perf_counter()
     s = kernel_density(x, y, bandwidth=200.0, cell_size=25.0)
-    elapsed = time.perf_counter() - t0
     assert 1.3e6 < s.grid.n_cells < 1.6e6
-    assert elapsed < 0.5  # typically ~0.08 s on 2 cores
+    assert s.density.sum() * s.grid.cell_area_km2 == pytest.approx(200_000, rel=1e-6)
+    assert s.density.min() >= 0
 
 
 _X, _Y = [508_000.0, 508_100.0], [429_000.0, 429_050.0]

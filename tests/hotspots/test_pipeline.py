@@ -128,8 +128,12 @@ def test_protected_clusters_do_not_move_when_eps_reaches_an_isolated_incident():
 
 
 def test_a_change_is_measured_only_against_the_contiguous_period_just_before():
-    from hotspots.pipeline import (calendar_months, comparable_previous_period,
-                                   contiguous_runs, latest_contiguous)
+    from hotspots.pipeline import (
+        calendar_months,
+        comparable_previous_period,
+        contiguous_runs,
+        latest_contiguous,
+    )
 
     shipped = ["2022-01", "2024-01", "2024-02", "2024-03"]
     # 2024-01..03 against the one stored month 2022-01 showed +126% to +400%: no longer

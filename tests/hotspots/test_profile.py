@@ -10,8 +10,13 @@ import shapely
 
 from hotspots.change import CHANGE_CLASSES, HotspotChange
 from hotspots.grid import Grid
-from hotspots.profile import (DAYS, HotspotProfile, hotspot_profiles, persistence_by_outline,
-                              street_name)
+from hotspots.hotspot_profile import (
+    DAYS,
+    HotspotProfile,
+    hotspot_profiles,
+    persistence_by_outline,
+    street_name,
+)
 
 MONTHS = ["2024-01", "2024-02", "2024-03"]
 
@@ -202,7 +207,7 @@ def test_persistence_validation_and_empty():
 
 
 def test_change_cells_by_outline_counts():
-    from hotspots.profile import change_cells_by_outline
+    from hotspots.hotspot_profile import change_cells_by_outline
 
     change = _change([["persistent", "intensifying", "intensifying", "none"],
                       ["persistent", "none", "new", "ceased"]])

@@ -59,7 +59,7 @@ def _csp(area_code: str, role: str = "analyst", fake_months: bool = False,
     hot spot analysis has a cube to work on."""
     import streamlit as st
 
-    import ui.data as data
+    import ui.cached as cached
     import ui.widgets as widgets
     from auth.roles import Viewer
     from views.csp import render
@@ -74,7 +74,7 @@ def _csp(area_code: str, role: str = "analyst", fake_months: bool = False,
     from hotspots.emerging import cube_months, emerging_hotspots, protect_emerging
     from hotspots.pipeline import study_area
 
-    real = data.selected_incidents(area_code, ("2024-01", "2024-02", "2024-03"),
+    real = cached.selected_incidents(area_code, ("2024-01", "2024-02", "2024-03"),
                                    "Serious violence (police.uk proxy)")
     frames = [real.assign(month=m) for m in MONTHS12]
     import pandas as pd
@@ -85,20 +85,20 @@ def _csp(area_code: str, role: str = "analyst", fake_months: bool = False,
                      ignore_index=True)
 
     def emerging(area, months, group, *, disclosure=None):
-        result = emerging_hotspots(fake, study_area(data.lsoa_table(), area), months=MONTHS12)
+        result = emerging_hotspots(fake, study_area(cached.lsoa_table(), area), months=MONTHS12)
         if disclosure is not None:
             result = protect_emerging(result, fake["x"], fake["y"],
                                       threshold=disclosure.threshold,
                                       support_radius_m=disclosure.support_radius_m)
         return result
 
-    saved = data.emerging, widgets.emerging_months
-    data.emerging = emerging
+    saved = cached.emerging, widgets.emerging_months
+    cached.emerging = emerging
     widgets.emerging_months = lambda months: (MONTHS12, cube_months(MONTHS12, MONTHS12)[2])
     try:
         render(area_code)
     finally:
-        data.emerging, widgets.emerging_months = saved
+        cached.emerging, widgets.emerging_months = saved
 
 
 def test_shipped_months_keep_the_change_layer_and_say_why():

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-
-import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from geodata.ingest import ingest_files, open_store
-from geodata.paths import shipped_crime_files
 from tests.ui.conftest import APP, TIMEOUT, _csp_page
+from tests.ui.uploads import empty_store, march_2024_rows
 
 
 def test_data_page_lists_the_seeded_ingests():
@@ -16,12 +14,18 @@ def test_data_page_lists_the_seeded_ingests():
     at.switch_page("views/data.py").run()
     assert not at.exception
     assert at.title[0].value == "Data"
-    ingests = next(d.value for d in at.dataframe if "file" in d.value.columns)
+    ingests = next(d.value for d in at.dataframe if "File" in d.value.columns)
     assert {"2022-01-humberside-street.csv", "2024-03-humberside-street.csv"} <= set(
-        ingests["file"])
+        ingests["File"])
     assert any(h.value == "Audit log" for h in at.subheader)
-    assert at.button(key="FormSubmitter:ingest_form-Ingest").label == "Ingest"
     assert at.selectbox(key="ingest_source").value == "police_uk"  # not the A&E example
+    # "Ingest" submits the form: with no file chosen it says so and stores nothing.
+    assert not at.warning
+    at.button(key="FormSubmitter:ingest_form-Ingest").click().run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["Choose one or more files first."]
+    after = next(d.value for d in at.dataframe if "File" in d.value.columns)
+    assert len(after) == len(ingests) and "Last ingest" not in [h.value for h in at.subheader]
 
 
 def test_data_page_says_whether_the_audit_log_is_intact():
@@ -46,14 +50,8 @@ def test_data_page_says_whether_the_audit_log_is_intact():
 def _upload_and_report(content: bytes, name: str) -> None:
     import streamlit as st
 
+    from tests.ui.uploads import Upload
     from ui.ingest_view import ingest_uploads, render_report
-
-    class Upload:  # what st.file_uploader returns: a name and the bytes
-        def __init__(self, name, content):
-            self.name, self._content = name, content
-
-        def getvalue(self):
-            return self._content
 
     st.session_state.setdefault("report", ingest_uploads([Upload(name, content)],
                                                           source="police_uk", user="apptest"))
@@ -61,11 +59,8 @@ def _upload_and_report(content: bytes, name: str) -> None:
 
 
 def test_upload_report_shows_totals_rejects_and_a_download(tmp_path, monkeypatch):
-    monkeypatch.setenv("HUMBER_DATA_DIR", str(tmp_path / "store"))
-    from ui import data
-    data.store.clear()
-    try:
-        frame = pd.read_csv(shipped_crime_files()[3], dtype=str, keep_default_na=False).head(50)
+    with empty_store(tmp_path, monkeypatch):
+        frame = march_2024_rows().head(50)
         frame.loc[[3, 7], "Longitude"] = ""
         frame.loc[9, "Crime type"] = "Knife crime"
         at = AppTest.from_function(_upload_and_report,
@@ -79,20 +74,15 @@ def test_upload_report_shows_totals_rejects_and_a_download(tmp_path, monkeypatch
         assert rejected["Row"].tolist() == [5, 9, 11]
         assert rejected["File"].unique().tolist() == ["x_y.csv"]  # never a path
         assert len(at.get("download_button")) == 1
-    finally:
-        data.store.clear()
 
 
 def test_a_newly_ingested_month_appears_without_a_restart(tmp_path, monkeypatch):
-    monkeypatch.setenv("HUMBER_DATA_DIR", str(tmp_path / "store"))
-    from ui import data
-    data.store.clear()
-    try:
+    with empty_store(tmp_path, monkeypatch):
         at = AppTest.from_function(_csp_page, args=("E06000010",),
                                    default_timeout=TIMEOUT).run()
         assert at.select_slider(key="hull_months").options[-1] == "2024-03"
-        assert "Data to 2024-03" in at.caption[0].value
-        april = pd.read_csv(shipped_crime_files()[3], dtype=str, keep_default_na=False)
+        assert any("Data to 2024-03" in c.value for c in at.caption)
+        april = march_2024_rows()
         april["Month"] = "2024-04"
         path = tmp_path / "2024-04-humberside-street.csv"
         april.to_csv(path, index=False)
@@ -100,9 +90,8 @@ def test_a_newly_ingested_month_appears_without_a_restart(tmp_path, monkeypatch)
         at.run()  # the next interaction, same server, same session
         assert not at.exception
         assert at.select_slider(key="hull_months").options[-1] == "2024-04"
-        assert "Data to 2024-04" in at.caption[0].value
-    finally:
-        data.store.clear()
+        assert any("Data to 2024-04" in c.value for c in at.caption)
+        assert not any("Data to 2024-03" in c.value for c in at.caption)
 
 
 def test_uploads_with_too_many_rows_are_refused_with_the_limit():
@@ -129,14 +118,8 @@ HOSTILE_MEMBER = "[click](javascript:alert(1))=<img src=x onerror=alert(1)>.csv"
 def _uploads_and_report(files: list[tuple[str, bytes]]) -> None:
     import streamlit as st
 
+    from tests.ui.uploads import Upload
     from ui.ingest_view import ingest_uploads, render_report
-
-    class Upload:
-        def __init__(self, name, content):
-            self.name, self._content = name, content
-
-        def getvalue(self):
-            return self._content
 
     st.session_state.setdefault("report", ingest_uploads(
         [Upload(name, content) for name, content in files], source="police_uk",
@@ -151,10 +134,7 @@ def test_file_and_member_names_are_shown_as_plain_text_not_markdown(tmp_path, mo
 
     from ui.ingest_view import plain_markdown
 
-    monkeypatch.setenv("HUMBER_DATA_DIR", str(tmp_path / "store"))
-    from ui import data
-    data.store.clear()
-    try:
+    with empty_store(tmp_path, monkeypatch):
         not_police = b"Month,Colour\n2024-01,red\n"  # missing columns: unreadable, named
         bundle = io.BytesIO()
         with zipfile.ZipFile(bundle, "w") as archive:
@@ -181,8 +161,6 @@ def test_file_and_member_names_are_shown_as_plain_text_not_markdown(tmp_path, mo
         files = next(d.value for d in at.dataframe if "Message" in d.value.columns)
         assert files["File"].tolist() == [HOSTILE_MEMBER, "evil.example_1.csv"]
         assert files["Message"].iloc[0] == messages[0]
-    finally:
-        data.store.clear()
 
 
 def test_plain_markdown_escapes_every_markdown_character():

@@ -18,12 +18,12 @@ from config import get_config
 from geodata.ingest import open_store
 from geodata.reference import load_lsoa_table
 from tests.support.attacker import images_in, isolated, nearest_peak_distance, peaks_bng
-from tests.ui.conftest import TIMEOUT, deck_spec, layer_ids
+from tests.ui.conftest import TIMEOUT, deck_spec
 
 NEL = "E06000012"   # North East Lincolnshire
 KEY = "north-east-lincolnshire"
-INCIDENTS = re.compile(r"Incidents: (&lt;5|[\d,]+)")
-RATE = re.compile(r"Rate per 1,000 residents: ([\d,.]+|withheld[^<]*)")
+INCIDENTS = re.compile(r"Incidents: (<5|[\d,]+)")
+RATE = re.compile(r"Rate per 1,000 residents per year: ([\d,.]+|withheld[^<]*)")
 CODE = re.compile(r"\((E0\d{7})\)")
 
 
@@ -98,11 +98,13 @@ def test_lsoa_tooltips_carry_rounded_counts_and_rates_from_them(partner_page):
         rate = RATE.search(tip).group(1)
         if 0 < true < 5:
             small_seen += 1
-            assert shown == "&lt;5" and rate.startswith("withheld"), (code, tip)
+            assert shown == "<5" and rate.startswith("withheld"), (code, tip)
             continue
         assert int(shown.replace(",", "")) == _round5(true), (code, true, tip)
-        recovered = float(rate.replace(",", "")) * population[code] / 1000
+        # per year: back to the period's count with months / 12
+        recovered = float(rate.replace(",", "")) * population[code] / 1000 * len(months) / 12
         assert abs(recovered - _round5(true)) < 0.1 * population[code] / 1000 + 1e-9, tip
+        assert f"annualised from {len(months)} months" in tip
     assert small_seen > 0
 
 
@@ -154,14 +156,16 @@ def test_public_need_table_and_its_differences_reveal_no_small_count():
         assert not at.exception
         table = at.dataframe[0].value.set_index("LSOA code")
         stored = open_store().months()
-        truth = _true_counts(tuple(m for m in stored if months[0] <= m <= months[-1]), group)
+        stored_months = tuple(m for m in stored if months[0] <= m <= months[-1])
+        truth = _true_counts(stored_months, group)
         for code, row in table.iterrows():
             true = int(truth.get(code, 0))
             if 0 < true < 5:
-                assert row["Incidents"] == "<5" and pd.isna(row["Rate per 1,000"]), code
+                assert row["Incidents"] == "<5" and pd.isna(row["Rate per 1,000 per year"]), code
             else:
                 assert row["Incidents"] == f"{_round5(true):,}", (code, true)
-                recovered = row["Rate per 1,000"] * population[code] / 1000
+                recovered = (row["Rate per 1,000 per year"] * population[code] / 1000
+                             * len(stored_months) / 12)  # annualised
                 assert abs(recovered - _round5(true)) < 0.01, (code, recovered)
         return table
 

@@ -16,10 +16,9 @@ from config import get_config
 from geodata.ingest import open_store
 from geodata.reference import load_lsoa_table
 from hotspots import pipeline
-from hotspots.disclosure import DisclosureRule
+from hotspots.disclosure import DisclosureRule, protect_surface, surface_incidents
 from hotspots.kde import kernel_density
 from hotspots.risk import risk_surface
-from hotspots.disclosure import protect_surface, surface_incidents
 from tests.support.attacker import images_in, isolated, nearest_peak_distance, peaks_bng
 from ui import deck
 

@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 
 from geodata.paths import shipped_crime_files
 from geodata.reference import load_lsoa_table
-from geodata.paths import REPO_ROOT
 from tests.ui.conftest import APP, TIMEOUT
 
 SERIOUS = ["Violence and sexual offences", "Robbery", "Possession of weapons"]
@@ -28,7 +27,10 @@ def test_humber_need_table_lists_every_lsoa(need_page):
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 591
-    assert table["Rate per 1,000"].is_monotonic_decreasing or table["Rate per 1,000"].isna().any()
+    rate = table["Rate per 1,000 per year"]
+    known = rate.notna()
+    assert known.sum() > 500 and rate[known].is_monotonic_decreasing  # highest rate first
+    assert known.tolist() == sorted(known.tolist(), reverse=True)     # then the blank rates
     assert [m.label for m in at.metric].count("LSOAs in IMD decile 1") == 4
     assert len(at.get("download_button")) == 1
     assert len(at.get("deck_gl_json_chart")) == 1
@@ -48,8 +50,8 @@ def test_lsoa_figures_are_traceable_to_the_raw_files():
     for code in table.index[:3]:  # the three highest rates
         expected = int((raw["Crime type"].isin(SERIOUS) & (raw["LSOA code"] == code)).sum())
         assert table.loc[code, "Incidents"] == expected
-        assert table.loc[code, "Rate per 1,000"] == pytest.approx(
-            1000 * expected / lsoas.loc[code, "population"])
+        assert table.loc[code, "Rate per 1,000 per year"] == pytest.approx(  # 3 months
+            1000 * expected / lsoas.loc[code, "population"] * 12 / 3)
         assert table.loc[code, "IMD decile"] == lsoas.loc[code, "imd_decile"]
     # The three months before 2024-01 (2023-10..12) are not stored: no previous figures.
     assert table["Incidents, previous period"].isna().all() and table["Change"].isna().all()
@@ -62,14 +64,14 @@ def test_lsoa_figures_are_traceable_to_the_raw_files():
                         & (february["LSOA code"] == code)).sum())
         assert march.loc[code, "Incidents, previous period"] == expected
         assert march.loc[code, "Change"] == march.loc[code, "Incidents"] - expected
-    assert table["In a hotspot"].any()
+    assert (table["In a hotspot"] == "Yes").any()
 
 
 def test_filters_and_bivariate_colours(need_page):
     at = need_page
     at.checkbox(key="need_hot").check().run()
     hot = at.dataframe[0].value
-    assert 0 < len(hot) < 591 and hot["In a hotspot"].all()
+    assert 0 < len(hot) < 591 and (hot["In a hotspot"] == "Yes").all()
     at.checkbox(key="need_hot").uncheck()
     at.text_input(key="need_search").set_value("Grimsby").run()
     assert all("Grimsby" in n or "Grimsby" in w for n, w in
@@ -93,8 +95,8 @@ def test_need_table_can_rank_by_harm(need_page):
     at.radio(key="need_measure").set_value("harm").run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert {"Harm (CSS)", "Harm per 1,000"} <= set(table.columns)
-    ranked = table["Harm per 1,000"].dropna()
+    assert {"Harm (days of custody)", "Harm per 1,000 per year"} <= set(table.columns)
+    ranked = table["Harm per 1,000 per year"].dropna()
     assert ranked.is_monotonic_decreasing
 
 
@@ -120,9 +122,9 @@ def test_change_is_empty_with_its_reason_when_no_comparable_period_is_stored():
 def test_the_need_csv_carries_figures_rounded_as_the_table_shows_them():
     from ui.need_view import csv_figures
 
-    shown = pd.DataFrame({"LSOA": ["A"], "Rate per 1,000": [12.345678],
-                          "Rate per 1,000 aged 16–34": [40.0049], "IMD score": [31.26],
+    shown = pd.DataFrame({"LSOA": ["A"], "Rate per 1,000 per year": [12.345678],
+                          "Rate per 1,000 aged 16–34 per year": [40.0049], "IMD score": [31.26],
                           "Change (%)": [12.5001], "Residents": [1523]})
     rounded = csv_figures(shown)
     assert rounded.iloc[0].tolist() == ["A", 12.35, 40.0, 31.3, 13.0, 1523]
-    assert shown["Rate per 1,000"].iloc[0] == 12.345678  # the input is not modified
+    assert shown["Rate per 1,000 per year"].iloc[0] == 12.345678  # the input is not modified

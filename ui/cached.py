@@ -6,32 +6,34 @@ crime group, parameters) and caches aggregated results, not copies of the raw fr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from config import get_config
+from config.harm import get_harm_weights
+from geodata import aggregates as stored_aggregates
 from geodata.ingest import open_store
 from geodata.places import build_gazetteer, street_places
 from geodata.places import find_places as search_places
 from geodata.reference import load_lad_boundaries, load_lsoa_table, load_wards
-from geodata.store import IncidentStore
-from config.harm import get_harm_weights
+from geodata.store import MANIFEST, IncidentStore
 from hotspots import pipeline
-from hotspots.change import HotspotChange, hotspot_change
+from hotspots.backtest import choose_bandwidth
+from hotspots.change import HotspotChange
 from hotspots.disclosure import DisclosureRule, protect_surface, surface_incidents
-from hotspots.evaluation import choose_bandwidth
 from hotspots.getis_ord import gi_star_lsoas
 from hotspots.harm import harm_weights
-from hotspots.kde import kernel_density
+from hotspots.hotspot_profile import hotspot_profiles as profile_hotspots
 from hotspots.need import lsoa_need_table, protect_need_table
-from hotspots.profile import hotspot_profiles as profile_hotspots
-from hotspots.profile import persistence_by_outline
-from hotspots.summary import assign_to_polygons
-from hotspots.risk import RiskSurface, risk_surface
 from hotspots.rates import area_rates, monthly_counts
+from hotspots.risk import RiskSurface, risk_surface
+from hotspots.summary import assign_to_polygons
+from hotspots.tasking import HotspotsWithChange, hotspots_with_change
 
 #: What densities and rankings measure: incidents, or harm (ONS Crime Severity Score weights).
 MEASURES = ("count", "harm")
@@ -69,8 +71,43 @@ def gazetteer() -> gpd.GeoDataFrame:
 
 @st.cache_data(show_spinner="Indexing places…")
 def _gazetteer(version: int) -> gpd.GeoDataFrame:
-    streets = street_places(store().query(columns=["location", "lad_code", "x", "y"]))
+    if stored_aggregates.aggregates_enabled():
+        streets = _streets(version)
+    else:
+        streets = street_places(store().query(columns=["location", "lad_code", "x", "y"]))
     return build_gazetteer(lsoa_table(), wards(), streets)
+
+
+def map_point_names() -> pd.DataFrame:
+    """Every police.uk map point stored inside the area, once, with its location text:
+    ``location``, ``lad_code``, ``x``, ``y`` (EPSG:27700), ``lon``, ``lat``.
+
+    What the street labels and "find a place" need of the incidents (names at points, never
+    counts), from the per-ingest aggregates: a few tens of thousands of rows where the raw
+    incidents are hundreds of thousands.
+    """
+    return _map_point_names(store_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _map_point_names(version: int) -> pd.DataFrame:
+    columns = ["location", "lad_code", "x", "y", "lon", "lat"]
+    points = aggregates().map_points if stored_aggregates.aggregates_enabled() else \
+        store().query(columns=columns)
+    return points[columns].drop_duplicates(["location", "lad_code", "x", "y"]).reset_index(
+        drop=True)
+
+
+def _streets(version: int) -> gpd.GeoDataFrame:
+    """The police.uk streets of "find a place", stored beside the store version once made
+    (from the map points: one row per point, month and type, not per incident)."""
+    directory = store().directory
+    streets = stored_aggregates.read_derived_table(directory, version, "streets")
+    if streets is None:
+        streets = street_places(map_point_names())
+        with contextlib.suppress(OSError):  # a read-only store: made again next start
+            stored_aggregates.write_derived_table(directory, version, "streets", streets)
+    return streets
 
 
 def find_places(text: str, *, lad_code: str | None) -> gpd.GeoDataFrame:
@@ -91,12 +128,68 @@ def store() -> IncidentStore:
 
 
 def store_version() -> int:
-    """The store's committed version, read afresh on every call.
+    """The store's committed version, checked afresh on every call.
 
     Every cached wrapper below takes it as an argument, so data ingested while the dashboard
     runs (from the Data page or ``python -m geodata ingest``) shows on the next interaction.
+    The manifest is re-read only when its file changed (a commit replaces it with a new file,
+    so its inode, size or modification time changes): a page calls this dozens of times.
     """
-    return store().version
+    incidents = store()
+    try:
+        stat = os.stat(incidents.directory / MANIFEST)
+    except FileNotFoundError:
+        return incidents.version
+    signature = (str(incidents.directory), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    known = _VERSIONS.get(signature)
+    if known is None:
+        known = incidents.version
+        _VERSIONS.clear()
+        _VERSIONS[signature] = known
+    return known
+
+
+_VERSIONS: dict[tuple, int] = {}
+
+
+def aggregates() -> stored_aggregates.Aggregates:
+    """The current store version's per-ingest aggregates (:mod:`geodata.aggregates`)."""
+    return _aggregates(store_version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _aggregates(version: int) -> stored_aggregates.Aggregates:
+    # A shared, read-only object (callers derive new frames from it, never modify it):
+    # cache_resource hands out the same frames instead of a copy per call.
+    incidents = store()
+    return stored_aggregates.load_aggregates(incidents.directory, incidents.manifest())
+
+
+def _counts(area_code: str | None, months: tuple[str, ...], crime_group: str) -> pd.DataFrame:
+    """Incidents per month, CSP and LSOA of a selection, from the aggregates: the rows
+    :func:`selected_incidents` would return, counted (``incidents``)."""
+    table = aggregates().lsoa_month
+    keep = (table["in_area"].to_numpy(bool) & table["month"].isin(months).to_numpy(bool)
+            & table["crime_type"].isin(get_config().crime_group(crime_group).types)
+            .to_numpy(bool))
+    if area_code is not None:
+        lad = pipeline.area_lsoas(lsoa_table(), area_code)["lad_code"].iloc[0] \
+            if pipeline.is_ward_code(area_code) else area_code
+        keep &= (table["lad_code"] == lad).fillna(False).to_numpy(bool)
+    frame = table.loc[keep, ["month", "lad_code", "lsoa21cd", "incidents"]]
+    if pipeline.is_ward_code(area_code):
+        ward = pipeline.area_lsoas(lsoa_table(), area_code)
+        frame = frame[frame["lsoa21cd"].isin(ward["lsoa21cd"]).fillna(False).to_numpy(bool)]
+    return frame.reset_index(drop=True)
+
+
+def _counted_rates(counts: pd.DataFrame, populations: pd.DataFrame, *,
+                   key: str) -> pd.DataFrame:
+    """:func:`hotspots.rates.area_rates` of aggregated counts: the same table as from the
+    incidents (counts summed as weights, then integers again)."""
+    table = area_rates(counts, populations, key=key, weight="incidents")
+    table["incidents"] = table["incidents"].round().astype("int64")
+    return table
 
 
 def available_months() -> list[str]:
@@ -120,10 +213,14 @@ def _data_span(version: int) -> dict:
     months = incidents.months()
     ingests = incidents.ingests()
     done = ingests[ingests["status"] == "ingested"]
-    outside = incidents.query(in_area=False, columns=["month"])
+    if stored_aggregates.aggregates_enabled():
+        table = aggregates().lsoa_month
+        outside_area = int(table.loc[~table["in_area"].to_numpy(bool), "incidents"].sum())
+    else:
+        outside_area = len(incidents.query(in_area=False, columns=["month"]))
     return {"first_month": months[0] if months else None,
             "last_month": months[-1] if months else None, "months": months,
-            "stored": incidents.row_count(), "outside_area": len(outside),
+            "stored": incidents.row_count(), "outside_area": outside_area,
             "last_ingest": done["ingested_at"].iloc[0] if len(done) else None,
             "version": version}
 
@@ -186,8 +283,12 @@ def lsoa_rates(area_code: str | None, months: tuple[str, ...],
 def _lsoa_rates(area_code: str | None, months: tuple[str, ...], crime_group: str,
                 version: int) -> pd.DataFrame:
     lsoas = pipeline.area_lsoas(lsoa_table(), area_code)
-    incidents = selected_incidents(area_code, months, crime_group)
-    rates = area_rates(incidents, lsoas[["lsoa21cd", "population"]], key="lsoa21cd")
+    if stored_aggregates.aggregates_enabled():
+        rates = _counted_rates(_counts(area_code, months, crime_group),
+                               lsoas[["lsoa21cd", "population"]], key="lsoa21cd")
+    else:
+        incidents = selected_incidents(area_code, months, crime_group)
+        rates = area_rates(incidents, lsoas[["lsoa21cd", "population"]], key="lsoa21cd")
     return pd.DataFrame(lsoas.drop(columns="geometry")).merge(
         rates.drop(columns="population"), on="lsoa21cd", how="left")
 
@@ -200,12 +301,16 @@ def csp_summary(months: tuple[str, ...], crime_group: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def _csp_summary(months: tuple[str, ...], crime_group: str, version: int) -> pd.DataFrame:
     config = get_config()
-    incidents = selected_incidents(None, months, crime_group)
     populations = lsoa_table().groupby("lad_code", as_index=False)["population"].sum()
     populations = populations[populations["lad_code"].isin(config.area_codes)]
-    table = area_rates(incidents, populations, key="lad_code")
+    if stored_aggregates.aggregates_enabled():
+        table = _counted_rates(_counts(None, months, crime_group), populations, key="lad_code")
+    else:
+        table = area_rates(selected_incidents(None, months, crime_group), populations,
+                           key="lad_code")
     names = {a.code: a.short_name for a in config.areas}
     table.insert(0, "CSP", table["lad_code"].map(names))
+    table.attrs["months"] = tuple(months)  # rates are over these: the cards annualise them
     return table
 
 
@@ -217,8 +322,12 @@ def csp_trend(months: tuple[str, ...], crime_group: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False)
 def _csp_trend(months: tuple[str, ...], crime_group: str, version: int) -> pd.DataFrame:
     config = get_config()
-    incidents = selected_incidents(None, months, crime_group)
-    table = monthly_counts(incidents, key="lad_code", months=list(months))
+    if stored_aggregates.aggregates_enabled():
+        table = monthly_counts(_counts(None, months, crime_group), key="lad_code",
+                               months=list(months), weight="incidents").round().astype("int64")
+    else:
+        table = monthly_counts(selected_incidents(None, months, crime_group), key="lad_code",
+                               months=list(months))
     table = table.reindex(columns=list(config.area_codes), fill_value=0)
     return table.rename(columns={a.code: a.short_name for a in config.areas})
 
@@ -229,23 +338,28 @@ def _weight(measure: str) -> str | None:
     return "harm" if measure == "harm" else None
 
 
-def hotspots(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+def hotspot_analysis(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
              bandwidth: float, cell_size: float, threshold_method: str,
              threshold_value: float, measure: str = "count",
-             disclosure: DisclosureRule | None = None) -> pipeline.HotspotAnalysis:
-    """Kernel density surface (of counts or harm), hotspot outlines and their ranked table.
+             disclosure: DisclosureRule | None = None) -> HotspotsWithChange:
+    """The selection's one analysis: surface, named hotspots, ranked table and their change.
 
-    With `disclosure` (partner and public roles) the surface, outlines and table are
-    protected by :func:`hotspots.pipeline.hotspot_analysis`; counts only."""
-    return _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-                     threshold_value, measure, disclosure, store_version())
+    :func:`hotspots.tasking.hotspots_with_change`, as the tasking pack and the meeting page
+    compute it: the table's ``name`` column (``"Hotspot 2 — Newland Avenue"``) is the name
+    to show everywhere; ``persistence`` and ``incidents_before`` compare with the comparable
+    previous period (``comparison`` says which, or why there is none). With `disclosure`
+    (partner and public roles) both periods are protected
+    (:func:`hotspots.pipeline.hotspot_analysis`); counts only."""
+    return _hotspots(area_code, tuple(months), crime_group, bandwidth, cell_size,
+                     threshold_method, threshold_value, measure, disclosure, store_version())
 
 
 @st.cache_data(show_spinner="Computing the density surface and hotspots…", max_entries=32)
 def _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
-              threshold_value, measure, disclosure, version) -> pipeline.HotspotAnalysis:
-    return pipeline.hotspot_analysis(
-        selected_incidents(area_code, months, crime_group),
+              threshold_value, measure, disclosure, version) -> HotspotsWithChange:
+    return hotspots_with_change(
+        lambda period: selected_incidents(area_code, tuple(period), crime_group),
+        months=months, stored_months=available_months(),
         study_area=pipeline.study_area(lsoa_table(), area_code),
         lsoas=lsoa_table(), bandwidth=bandwidth, cell_size=cell_size,
         threshold_method=threshold_method, threshold_value=threshold_value,
@@ -307,38 +421,16 @@ def change(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
            measure: str = "count",
            disclosure: DisclosureRule | None = None,
            ) -> tuple[HotspotChange | None, tuple[str, ...]]:
-    """Hotspot change from the previous equal period to the chosen one (None if no data).
+    """Hotspot change from the comparable previous period to the chosen one, and that
+    period's months (None and ``()`` when there is none): the change of :func:`hotspots`.
 
     With `disclosure`, both periods' surfaces are protected as the density map is
     (:func:`hotspots.pipeline.protected_density`)."""
-    before = pipeline.previous_period(months, available_months())
-    if not before:
-        return None, before
-    return _change(area_code, months, before, crime_group, bandwidth, cell_size,
-                   threshold_method, threshold_value, measure, disclosure,
-                   store_version()), before
-
-
-@st.cache_data(show_spinner="Comparing with the previous period…", max_entries=16)
-def _change(area_code, months, before, crime_group, bandwidth, cell_size, threshold_method,
-            threshold_value, measure, disclosure, version) -> HotspotChange:
-    surfaces = []
-    area = pipeline.study_area(lsoa_table(), area_code)
-    for period in (before, months):
-        incidents = selected_incidents(area_code, period, crime_group)
-        x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
-        if disclosure is not None:
-            surface = pipeline.protected_density(x, y, disclosure, bandwidth=bandwidth,
-                                                 cell_size=cell_size, bounds=tuple(area.bounds))
-        else:
-            weight = _weight(measure)
-            surface = kernel_density(
-                x, y, bandwidth=bandwidth, cell_size=cell_size, bounds=tuple(area.bounds),
-                weights=None if weight is None else incidents[weight].to_numpy())
-        # Per month, so periods of different lengths compare fairly.
-        surfaces.append(dataclasses.replace(surface, density=surface.density / len(period)))
-    return hotspot_change(surfaces[0], surfaces[1], threshold_method=threshold_method,
-                          threshold_value=threshold_value, mask_geometry=area)
+    analysis = hotspot_analysis(area_code, months, crime_group, bandwidth=bandwidth,
+                        cell_size=cell_size, threshold_method=threshold_method,
+                        threshold_value=threshold_value, measure=measure,
+                        disclosure=disclosure)
+    return analysis.change, analysis.previous_months
 
 
 def predicted(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
@@ -374,6 +466,66 @@ def backtested_bandwidth(area_code: str | None, crime_group: str) -> float | Non
 
 @st.cache_data(show_spinner="Back-testing bandwidths on the stored data…", max_entries=32)
 def _backtested_bandwidth(area_code, crime_group, version) -> float | None:
+    if not stored_aggregates.aggregates_enabled():
+        return _backtest(area_code, crime_group)
+    # Stored beside the incidents of this version by whichever process computed it first.
+    key = _bandwidth_key(area_code, crime_group)
+    derived = stored_aggregates.read_derived(store().directory, version)
+    if key in derived:
+        return derived[key]
+    chosen = _backtest(area_code, crime_group)
+    with contextlib.suppress(OSError):  # a read-only store: computed again after a restart
+        stored_aggregates.write_derived(store().directory, version, key, chosen)
+    return chosen
+
+
+def _bandwidth_key(area_code: str | None, crime_group: str) -> str:
+    return (f"bandwidth|{area_code or 'humber'}|{crime_group}|"
+            + ",".join(f"{b:g}" for b in BANDWIDTH_CANDIDATES))
+
+
+def precompute_defaults(area_codes=None) -> int:
+    """Back-test and store default bandwidths beside the current store version.
+
+    Parameters
+    ----------
+    area_codes : iterable of (str or None), optional
+        Areas to do (None is the whole Humber); default the Humber and every CSP. Every
+        crime group is done for each. Ward pages compute theirs on first view.
+
+    Returns
+    -------
+    int
+        How many values were computed (those already stored are kept).
+
+    Notes
+    -----
+    Stored with :func:`geodata.aggregates.write_derived`, so no page view, in this process or
+    another, pays for them again until the next ingest. The streets of "find a place" are
+    stored too. Run it after an ingest (``python -m ui.bench`` does).
+    """
+    incidents = store()
+    version = incidents.version
+    done = stored_aggregates.read_derived(incidents.directory, version)
+    computed = 0
+    areas = (None, *get_config().area_codes) if area_codes is None else tuple(area_codes)
+    unknown = [a for a in areas if a is not None and a not in get_config().area_codes]
+    if unknown:
+        raise ValueError(f"'area_codes' should be CSP codes {list(get_config().area_codes)} "
+                         f"or None (the Humber); got {unknown}.")
+    _streets(version)
+    for area_code in areas:
+        for group in get_config().crime_groups:
+            key = _bandwidth_key(area_code, group.name)
+            if key not in done:
+                with contextlib.suppress(OSError):  # a read-only store: computed on view
+                    stored_aggregates.write_derived(incidents.directory, version, key,
+                                                    _backtest(area_code, group.name))
+                computed += 1
+    return computed
+
+
+def _backtest(area_code, crime_group) -> float | None:
     months = tuple(available_months())
     if len(months) < 2:
         return None
@@ -401,12 +553,12 @@ def need_table(area_code: str | None, months: tuple[str, ...], crime_group: str,
 def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
                 threshold_value, measure, disclosure, version) -> pd.DataFrame:
     incidents = selected_incidents(area_code, months, crime_group)
-    before_months, comparison = pipeline.comparable_previous_period(months, available_months())
-    previous = selected_incidents(area_code, before_months, crime_group) if before_months \
-        else None
-    analysis = hotspots(area_code, months, crime_group, bandwidth=bandwidth,
+    analysis = hotspot_analysis(area_code, months, crime_group, bandwidth=bandwidth,
                         cell_size=cell_size, threshold_method=threshold_method,
                         threshold_value=threshold_value, disclosure=disclosure)
+    before_months, comparison = analysis.previous_months, analysis.comparison
+    previous = selected_incidents(area_code, before_months, crime_group) if before_months \
+        else None
     inside = assign_to_polygons(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
                                 analysis.outlines, "hotspot_id") >= 0
     table = lsoa_need_table(pipeline.area_lsoas(lsoa_table(), area_code), incidents, previous,
@@ -422,7 +574,7 @@ def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_
 def hotspot_profiles(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
                      bandwidth: float, cell_size: float, threshold_method: str,
                      threshold_value: float, measure: str = "count") -> dict:
-    """The profile of every hotspot on the map (see :mod:`hotspots.profile`)."""
+    """The profile of every hotspot on the map (see :mod:`hotspots.hotspot_profile`)."""
     return _hotspot_profiles(area_code, months, crime_group, bandwidth, cell_size,
                              threshold_method, threshold_value, measure, store_version())
 
@@ -431,18 +583,13 @@ def hotspot_profiles(area_code: str | None, months: tuple[str, ...], crime_group
 def _hotspot_profiles(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
                       threshold_value, measure, version) -> dict:
     incidents = selected_incidents(area_code, months, crime_group)
-    analysis = hotspots(area_code, months, crime_group, bandwidth=bandwidth,
+    analysis = hotspot_analysis(area_code, months, crime_group, bandwidth=bandwidth,
                         cell_size=cell_size, threshold_method=threshold_method,
                         threshold_value=threshold_value, measure=measure)
     ids = assign_to_polygons(incidents["x"].to_numpy(), incidents["y"].to_numpy(),
                              analysis.outlines, "hotspot_id")
-    change_result, _ = change(area_code, months, crime_group, bandwidth=bandwidth,
-                              cell_size=cell_size, threshold_method=threshold_method,
-                              threshold_value=threshold_value, measure=measure)
-    persistence = (persistence_by_outline(change_result, analysis.outlines)
-                   if change_result is not None and len(analysis.outlines) else None)
     return profile_hotspots(incidents, ids, lsoas=lsoa_table(), months=list(months),
-                            persistence=persistence,
+                            persistence=analysis.persistence or None,
                             hotspot_ids=analysis.outlines["hotspot_id"].tolist())
 
 
@@ -476,7 +623,12 @@ def _concentration(area_code, months, crime_group, replicates, version) -> list:
     lsoas = pipeline.area_lsoas(lsoa_table(), area_code)
     incidents = selected_incidents(area_code, months, crime_group)
     lad = lsoas["lad_code"].iloc[0] if pipeline.is_ward_code(area_code) else area_code
-    universe = store().query(area_code=lad, columns=["x", "y", "lsoa21cd"])
+    if stored_aggregates.aggregates_enabled():  # the area's map points, each stored once
+        points = aggregates().map_points
+        universe = points.loc[(points["lad_code"] == lad).fillna(False).to_numpy(bool)
+                              if lad is not None else slice(None), ["x", "y", "lsoa21cd"]]
+    else:
+        universe = store().query(area_code=lad, columns=["x", "y", "lsoa21cd"])
     if pipeline.is_ward_code(area_code):
         universe = universe[universe["lsoa21cd"].isin(lsoas["lsoa21cd"])]
     return concentration_table(incidents, study_area=pipeline.study_area(lsoa_table(), area_code),

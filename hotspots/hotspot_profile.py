@@ -20,8 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.places import street_name as _street_name
-from hotspots._validation import as_id_array, check_int
+from hotspots._validation import as_id_array, check_frame, check_int
 from hotspots.change import CHANGE_CLASSES, HotspotChange
 from hotspots.summary import assign_to_polygons
 
@@ -85,19 +84,12 @@ class HotspotProfile:
 def street_name(location) -> str | None:
     """The street of a police.uk location (``"On or near X"`` -> ``"X"``), None if empty.
 
-    See :func:`geodata.places.street_name`, which the gazetteer uses too.
+    See :func:`geodata.places.street_name`, which the gazetteer uses too (imported here on
+    first use, so importing this module loads nothing of :mod:`geodata`).
     """
-    return _street_name(location) or None
+    from geodata.places import street_name as parse
 
-
-def _require_frame(frame, name: str, columns: Iterable[str], func: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"The {name!r} parameter of {func} must be a pandas DataFrame. "
-                        f"Got an object of type {type(frame).__name__} instead.")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"The {name!r} parameter of {func} must have columns "
-                         f"{', '.join(columns)}. Missing {', '.join(missing)}.")
+    return parse(location) or None
 
 
 def _check_months(months, func: str) -> list[str]:
@@ -220,8 +212,8 @@ def hotspot_profiles(incidents: pd.DataFrame, ids, *, lsoas: pd.DataFrame,
     if harm_column is not None and not isinstance(harm_column, str):
         raise TypeError(f"The 'harm_column' parameter of {func} must be a str or None. "
                         f"Got {harm_column!r} instead.")
-    _require_frame(incidents, "incidents", columns, func)
-    _require_frame(lsoas, "lsoas", ("lsoa21cd", "lsoa21nm", "imd_decile"), func)
+    check_frame(incidents, "incidents", func, columns)
+    check_frame(lsoas, "lsoas", func, ("lsoa21cd", "lsoa21nm", "imd_decile"))
     if lsoas["lsoa21cd"].duplicated().any():
         raise ValueError(f"The 'lsoas' parameter of {func} must have one row per lsoa21cd. "
                          "Got duplicated codes.")
@@ -296,6 +288,15 @@ def hotspot_profiles(incidents: pd.DataFrame, ids, *, lsoas: pd.DataFrame,
     return profiles
 
 
+def _check_change_and_outlines(change, outlines, func: str) -> None:
+    if not isinstance(change, HotspotChange):
+        raise TypeError(f"The 'change' parameter of {func} must be a HotspotChange. "
+                        f"Got an object of type {type(change).__name__} instead.")
+    if not isinstance(outlines, gpd.GeoDataFrame):
+        raise TypeError(f"The 'outlines' parameter of {func} must be a GeoDataFrame. "
+                        f"Got an object of type {type(outlines).__name__} instead.")
+
+
 def change_cells_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *,
                             id_name: str = "hotspot_id") -> pd.DataFrame:
     """Number of hotspot cells of each change class inside each outline.
@@ -318,13 +319,7 @@ def change_cells_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *
         centre lies in the outline (boundary included; where outlines overlap the earlier row
         wins).
     """
-    func = "change_cells_by_outline"
-    if not isinstance(change, HotspotChange):
-        raise TypeError(f"The 'change' parameter of {func} must be a HotspotChange. "
-                        f"Got an object of type {type(change).__name__} instead.")
-    if not isinstance(outlines, gpd.GeoDataFrame):
-        raise TypeError(f"The 'outlines' parameter of {func} must be a GeoDataFrame. "
-                        f"Got an object of type {type(outlines).__name__} instead.")
+    _check_change_and_outlines(change, outlines, "change_cells_by_outline")
     names = [c for c in CHANGE_CLASSES if c != "none"]
     if outlines.empty:
         return pd.DataFrame({c: pd.Series([], dtype="int64") for c in names},
@@ -354,8 +349,8 @@ def persistence_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *,
         same bandwidth, cell size and threshold as the outlines, on surfaces divided by
         their number of months when the periods differ in length.
     outlines : geopandas.GeoDataFrame
-        Hotspot polygons, EPSG:27700 (another CRS is reprojected, none is taken as
-        EPSG:27700), with the integer column `id_name`.
+        Hotspot polygons with the integer column `id_name`, as for
+        :func:`change_cells_by_outline`.
     id_name : str, default "hotspot_id"
         The id column of `outlines`.
 
@@ -374,13 +369,7 @@ def persistence_by_outline(change: HotspotChange, outlines: gpd.GeoDataFrame, *,
     core persisted and which grew can be "new" by 33 cells to 28 persistent and 24
     intensifying. Show :func:`change_cells_by_outline` beside it.
     """
-    func = "persistence_by_outline"
-    if not isinstance(change, HotspotChange):
-        raise TypeError(f"The 'change' parameter of {func} must be a HotspotChange. "
-                        f"Got an object of type {type(change).__name__} instead.")
-    if not isinstance(outlines, gpd.GeoDataFrame):
-        raise TypeError(f"The 'outlines' parameter of {func} must be a GeoDataFrame. "
-                        f"Got an object of type {type(outlines).__name__} instead.")
+    _check_change_and_outlines(change, outlines, "persistence_by_outline")
     cells = change_cells_by_outline(change, outlines, id_name=id_name)
     result: dict[int, str] = {}
     for outline_id, row in zip(cells.index, cells.to_numpy()):

@@ -9,7 +9,8 @@ EPSG:27700 metres), so their numbers are comparable.
 
 Definitions (also in ``docs/methods.md``).  With ``N`` study-area cells, ``k``
 selected cells, ``t_i`` / ``r_i`` the test / training incidents in cell
-``i``, ``T = sum(t)`` and ``R = sum(r)``:
+``i``, ``T`` every test incident (``sum(t)`` plus any outside the cells) and
+``R = sum(r)``:
 
 * **hit rate** = ``sum_{selected} t_i / T``;
 * **PAI** (Predictive Accuracy Index, Chainey, Tompson & Uhlig 2008) =
@@ -20,10 +21,22 @@ selected cells, ``t_i`` / ``r_i`` the test / training incidents in cell
   ``sum_{selected} t_i / max_{|S| = k} sum_{S} t_i``, i.e. the hits over the
   hits of the ``k`` cells with the most test incidents (1 = perfect).
 
-Ties: when several cells share the ``k``-th highest score, each of them is
-selected with the same fraction so that exactly ``k`` cells are selected (the
-expected result of breaking the tie at random).  This matters for the naive
-count baseline, whose scores are small integers.
+``k`` is :func:`hotspots.coverage.top_cell_count` (``ceil``, the definition the
+hotspot threshold and the map use too).  Ties: when several cells share the
+``k``-th highest score, each of them is selected with the same fraction so that
+exactly ``k`` cells are selected (the expected result of breaking the tie at
+random; the map draws one such random draw, :func:`hotspots.coverage.top_cells`).
+This matters for the naive count baseline, whose scores are small integers.
+
+The cells ranked are those of :func:`evaluation_grid` built from the *training*
+incidents, as the map's predicted-cells layer builds it from the selected months;
+test incidents outside them count as missed.
+
+Methods live in a registry, :data:`SCORERS`: a method is a scorer function
+registered with :func:`register_scorer`, and the back-test, the map's predicted
+cells and the Methods page all read it.  A scorer that cannot rank the cells
+(Gi* when every training cell holds the same count) raises
+:class:`MethodCannotScore`; the method is then reported as not scored.
 
 References
 ----------
@@ -45,7 +58,7 @@ RTM. *Justice Quarterly* 33(3), 369-397.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +66,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from hotspots._validation import as_coordinates, as_weights, check_float, check_option
+from hotspots._validation import as_coordinates, as_float_array, as_weights, check_float
 from hotspots.clusters import ClusterMemoryError, dbscan_incidents
+from hotspots.coverage import top_cell_count, top_cell_fractions
 from hotspots.grid import Grid, cells_within, grid_for_extent
 from hotspots.kde import kernel_density
 
@@ -63,8 +77,12 @@ __all__ = [
     "DEFAULT_EVAL_CELL_SIZE",
     "DEFAULT_BLEND_PARAMS",
     "METHODS",
+    "SCORERS",
     "EvaluationGrid",
+    "MethodCannotScore",
     "MethodSpec",
+    "Scorer",
+    "Scores",
     "cell_counts",
     "choose_bandwidth",
     "default_method",
@@ -72,6 +90,9 @@ __all__ = [
     "evaluation_grid",
     "hit_metrics",
     "method_scores",
+    "n_selected",
+    "register_scorer",
+    "score_method",
     "select_top_cells",
     "standard_methods",
 ]
@@ -88,16 +109,22 @@ DEFAULT_BLEND_PARAMS: dict[str, float] = {
     "bandwidth": 100.0, "smooth_weight": 0.25, "context_weight": 0.25, "context_bandwidth": 0.0,
 }
 
-#: Method names understood by :func:`method_scores`.
-METHODS: tuple[str, ...] = ("naive", "kde", "gi_star", "dbscan", "blend")
-
 #: Largest DBSCAN memory used inside an evaluation, MB.
 _DBSCAN_MEMORY_MB = 1000.0
 
 
+class MethodCannotScore(ValueError):
+    """A method cannot rank the cells from these training incidents.
+
+    Raised by a scorer (for example Gi* when every training cell holds the same count, so
+    every z-score is undefined); :func:`evaluate_methods` reports the method as not scored,
+    with this message as the reason, and still scores the others.
+    """
+
+
 @dataclass(frozen=True)
 class EvaluationGrid:
-    """The common grid on which methods are compared.
+    """The common grid on which methods are compared, and from which cells are predicted.
 
     Parameters
     ----------
@@ -120,13 +147,102 @@ class EvaluationGrid:
 
 
 @dataclass(frozen=True)
+class Scores:
+    """What a scorer returns: a score per cell and what it actually used.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float, shape (ny, nx)
+        Higher = more likely a hotspot; ``-inf`` for a cell that cannot be ranked.
+    used : str, default ""
+        The parameters really used when they are not all in the method's label (for
+        example the automatic DBSCAN radius, or a smaller one the memory limit forced), in
+        words for the results table: ``"eps 180 m, min_samples 6"``.
+    """
+
+    values: np.ndarray
+    used: str = ""
+
+
+#: A scorer function: ``(egrid, train, context, params) -> Scores``.
+ScoreFunction = Callable[["EvaluationGrid", pd.DataFrame, "pd.DataFrame | None",
+                          Mapping[str, Any]], Scores]
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A registered hotspot method.
+
+    Parameters
+    ----------
+    name : str
+        The registry key, the ``method`` of a :class:`MethodSpec` (``"kde"`` ...).
+    function : callable
+        ``function(egrid, train, context, params) -> Scores``: scores every cell of
+        ``egrid`` from the training incidents (``x``, ``y``, EPSG:27700 metres) and, for
+        methods that use them, the training-period incidents of the other crime types
+        (``context``); raises :class:`MethodCannotScore` when it cannot.
+    description : str
+        One plain sentence for the Methods page.
+    """
+
+    name: str
+    function: ScoreFunction
+    description: str
+
+
+#: The hotspot methods, by name. :func:`evaluate_methods`, :func:`method_scores` (so the
+#: map's predicted-cells layer) and the Methods page all read this registry: adding a
+#: method is one scorer function and one :func:`register_scorer` line.
+SCORERS: dict[str, Scorer] = {}
+
+
+def register_scorer(name: str, description: str) -> Callable[[ScoreFunction], ScoreFunction]:
+    """Register a scorer function under `name` (a decorator).
+
+    Parameters
+    ----------
+    name : str
+        New method name (a :class:`MethodSpec`'s ``method``).
+    description : str
+        One plain sentence saying what the method does, for the Methods page.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the function unchanged.
+
+    Examples
+    --------
+    >>> @register_scorer("uniform", "Every cell the same score (a random pick).")
+    ... def _uniform(egrid, train, context, params):
+    ...     return Scores(np.zeros(egrid.grid.shape))
+    >>> "uniform" in SCORERS
+    True
+    >>> del SCORERS["uniform"]
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"The 'name' parameter of register_scorer must be a non-empty str. "
+                        f"Got {name!r} instead.")
+    if name in SCORERS:
+        raise ValueError(f"The 'name' parameter of register_scorer must be a new method name. "
+                         f"Got {name!r}, which is already registered.")
+
+    def decorator(function: ScoreFunction) -> ScoreFunction:
+        SCORERS[name] = Scorer(name=name, function=function, description=str(description))
+        return function
+
+    return decorator
+
+
+@dataclass(frozen=True)
 class MethodSpec:
     """A hotspot method and its parameters, as evaluated and as shown to users.
 
     Parameters
     ----------
     method : str
-        One of :data:`METHODS`.
+        A key of :data:`SCORERS`.
     params : dict
         Keyword parameters of the method (metres for distances).
     label : str
@@ -138,7 +254,10 @@ class MethodSpec:
     label: str = ""
 
     def __post_init__(self) -> None:
-        check_option(self.method, "method", "MethodSpec", METHODS)
+        if not isinstance(self.method, str) or self.method not in SCORERS:
+            known = ", ".join(repr(m) for m in SCORERS)
+            raise ValueError(f"The 'method' parameter of MethodSpec must be a str among "
+                             f"{{{known}}}. Got {self.method!r} instead.")
         if not self.label:
             object.__setattr__(self, "label", _label(self.method, self.params))
 
@@ -158,6 +277,11 @@ def evaluation_grid(study_area: shapely.Geometry, *, cell_size: float = DEFAULT_
                     x=None, y=None) -> EvaluationGrid:
     """Grid of square cells over a study area, with the study-area mask.
 
+    The back-test (:func:`evaluate_methods`) and the map's predicted cells
+    (:func:`hotspots.pipeline.predicted_cells`) both rank the cells of this grid, built
+    from the same incidents: those the method learns from. The test period's incidents
+    never add cells (they are not known when the prediction is made).
+
     Parameters
     ----------
     study_area : shapely Polygon or MultiPolygon
@@ -165,9 +289,8 @@ def evaluation_grid(study_area: shapely.Geometry, *, cell_size: float = DEFAULT_
     cell_size : float, default 100.0
         Cell side, metres, > 0.
     x, y : array-like of shape (n,), optional
-        Incident eastings / northings (metres, EPSG:27700) whose cells must
-        belong to the study area even when the cell centre falls outside the
-        polygon (e.g. all the area's training and test incidents).
+        Eastings / northings (metres, EPSG:27700) of the training incidents, whose cells
+        belong to the study area even when the cell centre falls outside the polygon.
 
     Returns
     -------
@@ -232,13 +355,16 @@ def cell_counts(grid: Grid, x, y, weights=None) -> np.ndarray:
 def select_top_cells(scores, coverage: float) -> np.ndarray:
     """Fraction of each cell selected when the top ``coverage`` % are chosen by score.
 
+    The back-test's selection: :func:`hotspots.coverage.top_cell_fractions` (ties share
+    the last places evenly, the expected result of breaking them at random).
+
     Parameters
     ----------
     scores : array-like of shape (N,)
         Score of each study-area cell (higher = more likely a hotspot).
     coverage : float
-        Percentage of the ``N`` cells to select, in (0, 100]; ``k =
-        max(1, round(coverage * N / 100))`` cells are selected.
+        Percentage of the ``N`` cells to select, in (0, 100]; :func:`n_selected` cells
+        are selected.
 
     Returns
     -------
@@ -247,30 +373,23 @@ def select_top_cells(scores, coverage: float) -> np.ndarray:
         for the ``b`` cells tied with it (``a`` = cells above), 0 otherwise;
         sums to ``k``.
     """
-    func = "select_top_cells"
-    from hotspots._validation import as_float_array
-
-    s = as_float_array(scores, "scores", func)
-    coverage = check_float(coverage, "coverage", func, low=0.0, high=100.0, high_open=False)
-    n = s.size
-    if n == 0:
-        raise ValueError(f"The 'scores' parameter of {func} must hold at least one cell. "
-                         "Got an empty array instead.")
-    k = n_selected(n, coverage)
-    kth = np.partition(s, n - k)[n - k]
-    above = s > kth
-    tied = s == kth
-    frac = above.astype(np.float64)
-    frac[tied] = (k - int(above.sum())) / int(tied.sum())
-    return frac
+    try:
+        return top_cell_fractions(scores, coverage)
+    except (TypeError, ValueError) as error:
+        raise type(error)(str(error).replace("top_cell_fractions", "select_top_cells")) from None
 
 
 def n_selected(n_cells: int, coverage: float) -> int:
-    """Number of cells selected at ``coverage`` % of ``n_cells``: ``max(1, round(...))``."""
-    return int(min(n_cells, max(1, round(coverage * n_cells / 100.0))))
+    """Number of cells selected at ``coverage`` % of ``n_cells``.
+
+    :func:`hotspots.coverage.top_cell_count`: ``ceil(coverage * n_cells / 100)``, at least
+    one cell.
+    """
+    return top_cell_count(n_cells, coverage)
 
 
-def hit_metrics(selected, train_counts, test_counts) -> dict[str, float]:
+def hit_metrics(selected, train_counts, test_counts, *,
+                total_test: float | None = None) -> dict[str, float]:
     """Hit rate, PAI, RRI and PEI* of a selection of cells.
 
     Parameters
@@ -281,6 +400,9 @@ def hit_metrics(selected, train_counts, test_counts) -> dict[str, float]:
         selected cells.
     train_counts, test_counts : array-like of shape (N,)
         Training- and test-period incidents per study-area cell.
+    total_test : float, optional
+        All the test period's incidents ``T``, when some lie outside the study-area cells
+        (they count as missed). Default ``sum(test_counts)``; never less than it.
 
     Returns
     -------
@@ -292,8 +414,6 @@ def hit_metrics(selected, train_counts, test_counts) -> dict[str, float]:
         ``k / N``, ``hits`` and ``max_hits``.
     """
     func = "hit_metrics"
-    from hotspots._validation import as_float_array
-
     sel = as_float_array(selected, "selected", func)
     r = as_float_array(train_counts, "train_counts", func)
     t = as_float_array(test_counts, "test_counts", func)
@@ -305,10 +425,16 @@ def hit_metrics(selected, train_counts, test_counts) -> dict[str, float]:
     if sel.size == 0 or np.any(sel < 0) or np.any(sel > 1):
         raise ValueError(f"The 'selected' parameter of {func} must hold fractions in [0, 1] "
                          "for at least one cell.")
+    in_cells = float(t.sum())
+    if total_test is None:
+        total_test = in_cells
+    else:
+        total_test = check_float(total_test, "total_test", func, low=in_cells - 1e-9,
+                                 low_open=False)
     n = sel.size
     k_float = float(sel.sum())
     k = int(round(k_float))
-    total_test, total_train = float(t.sum()), float(r.sum())
+    total_train = float(r.sum())
     hits = float(sel @ t)
     train_hits = float(sel @ r)
     area_share = k_float / n
@@ -345,14 +471,104 @@ def _density_per_cell(x: np.ndarray, y: np.ndarray, grid: Grid, bandwidth: float
     return np.array(out)
 
 
-def method_scores(spec: MethodSpec, egrid: EvaluationGrid, train: pd.DataFrame, *,
-                  context: pd.DataFrame | None = None) -> np.ndarray:
-    """Score of every grid cell under one method, from the training incidents.
+@register_scorer("naive", "Last period's incidents per square (the baseline to beat).")
+def _naive(egrid: EvaluationGrid, train: pd.DataFrame, context, params) -> Scores:
+    return Scores(cell_counts(egrid.grid, *_xy(train)))
+
+
+@register_scorer("kde", "A Gaussian kernel density of last period's incidents at the "
+                        "square's centre (the map's density surface).")
+def _kde(egrid: EvaluationGrid, train: pd.DataFrame, context, params) -> Scores:
+    return Scores(_density_per_cell(*_xy(train), egrid.grid, float(params["bandwidth"])))
+
+
+@register_scorer("gi_star", "The Getis-Ord Gi* z-score of the square's count with its "
+                            "neighbours' (how unusually busy its surroundings are).")
+def _gi_star(egrid: EvaluationGrid, train: pd.DataFrame, context, params) -> Scores:
+    from hotspots.getis_ord import gi_star_lattice_z
+
+    grid = egrid.grid
+    counts = cell_counts(grid, *_xy(train))
+    radius = float(params.get("distance", grid.cell_size * 1.5)) / grid.cell_size
+    z = gi_star_lattice_z(counts, egrid.mask, radius_cells=radius)
+    if not np.isfinite(z[egrid.mask]).any():
+        raise MethodCannotScore(
+            f"Gi* is undefined: every square held the same number of training incidents "
+            f"({len(train):,} in all), so no square stands out from its neighbours.")
+    return Scores(np.where(np.isfinite(z), z, -np.inf))
+
+
+@register_scorer("dbscan", "Squares holding incidents of a DBSCAN cluster, ranked by the "
+                           "cluster's size (the map's blue cluster outlines).")
+def _dbscan(egrid: EvaluationGrid, train: pd.DataFrame, context, params) -> Scores:
+    grid = egrid.grid
+    x, y = _xy(train)
+    score = np.zeros(grid.n_cells)
+    if x.size < 2:
+        raise MethodCannotScore(f"DBSCAN needs at least two training incidents. "
+                                f"Got {x.size}.")
+    eps, min_samples = params.get("eps"), params.get("min_samples")
+    note = ""
+    try:
+        res = dbscan_incidents(x, y, eps=eps, min_samples=min_samples,
+                               max_memory_mb=_DBSCAN_MEMORY_MB)
+    except ClusterMemoryError as error:
+        if error.suggested_eps is None:
+            raise MethodCannotScore(
+                f"DBSCAN would need {error.predicted_mb:,.0f} MB at eps {error.eps:g} m, more "
+                f"than the {_DBSCAN_MEMORY_MB:,.0f} MB allowed, and no smaller eps fits."
+            ) from None
+        note = (f", not the {'automatic' if eps is None else 'requested'} {error.eps:g} m, "
+                f"which needed {error.predicted_mb:,.0f} MB")
+        res = dbscan_incidents(x, y, eps=error.suggested_eps, min_samples=min_samples,
+                               max_memory_mb=_DBSCAN_MEMORY_MB)
+    used = f"eps {res.eps:.0f} m{note}, min_samples {res.min_samples}"
+    lab = res.labels
+    keep = lab >= 0
+    if keep.any():
+        sizes = np.bincount(lab[keep]).astype(np.float64)
+        i = np.clip(np.floor((x[keep] - grid.x0) / grid.cell_size).astype(np.int64),
+                    0, grid.nx - 1)
+        j = np.clip(np.floor((y[keep] - grid.y0) / grid.cell_size).astype(np.int64),
+                    0, grid.ny - 1)
+        flat = j * grid.nx + i
+        np.maximum.at(score, flat, sizes[lab[keep]])
+        score += 1e-6 * np.bincount(flat, minlength=grid.n_cells)
+    else:
+        used += "; no clusters, so every square ties (a random pick)"
+    return Scores(score.reshape(grid.shape), used=used)
+
+
+@register_scorer("blend", "Last period's incidents per square, plus a small share of a 100 m "
+                          "density of them and of the square's other recorded crime.")
+def _blend(egrid: EvaluationGrid, train: pd.DataFrame, context, params) -> Scores:
+    grid = egrid.grid
+    x, y = _xy(train)
+    bw = float(params.get("bandwidth", 100.0))
+    score = cell_counts(grid, x, y)
+    if float(params.get("smooth_weight", 0.0)) > 0:
+        score = score + float(params["smooth_weight"]) * _density_per_cell(x, y, grid, bw)
+    cw = float(params.get("context_weight", 0.0))
+    if cw > 0 and context is not None and len(context):
+        cx, cy = _xy(context)
+        cb = float(params.get("context_bandwidth", 0.0))
+        other = cell_counts(grid, cx, cy) if cb == 0 else _density_per_cell(cx, cy, grid, cb)
+        score = score + cw * other
+    return Scores(score)
+
+
+#: Method names registered at import (see :data:`SCORERS`, which also holds any added later).
+METHODS: tuple[str, ...] = tuple(SCORERS)
+
+
+def score_method(spec: MethodSpec, egrid: EvaluationGrid, train: pd.DataFrame, *,
+                 context: pd.DataFrame | None = None) -> Scores:
+    """Score every grid cell under one method, with what it actually used.
 
     Parameters
     ----------
     spec : MethodSpec
-        The method and its parameters:
+        The method (a key of :data:`SCORERS`) and its parameters:
 
         - ``"naive"``: training incidents per cell (no parameters).
         - ``"kde"``: Gaussian kernel density at the cell centre, ``bandwidth``
@@ -360,12 +576,16 @@ def method_scores(spec: MethodSpec, egrid: EvaluationGrid, train: pd.DataFrame, 
         - ``"gi_star"``: Getis-Ord Gi* z-score of the cell counts with binary
           distance-band weights of radius ``distance`` metres (the cell
           itself included), over the study-area cells
-          (:func:`hotspots.getis_ord.gi_star_lattice_z`).
+          (:func:`hotspots.getis_ord.gi_star_lattice_z`); cells where it is
+          undefined rank last, and a period where it is undefined everywhere
+          cannot be scored.
         - ``"dbscan"``: cells holding incidents of a DBSCAN cluster score the
           cluster's size (plus a tiny share of their own clustered count to
           order cells within a cluster); ``eps`` (m) and ``min_samples``
           default to :func:`hotspots.clusters.auto_eps` /
-          :func:`~hotspots.clusters.auto_min_samples`.
+          :func:`~hotspots.clusters.auto_min_samples`. When the radius needs more
+          than 1,000 MB the largest radius that fits is used, and
+          :attr:`Scores.used` says so.
         - ``"blend"``: ``counts + smooth_weight * density(bandwidth) +
           context_weight * context_counts``: the training counts, plus a
           small-bandwidth Gaussian density (expected incidents per cell) that
@@ -383,65 +603,45 @@ def method_scores(spec: MethodSpec, egrid: EvaluationGrid, train: pd.DataFrame, 
 
     Returns
     -------
+    Scores
+        ``values`` of shape (ny, nx), higher = more likely a hotspot (only the study-area
+        cells are ranked), and ``used``.
+
+    Raises
+    ------
+    MethodCannotScore
+        When the method cannot rank the cells from these incidents.
+    """
+    if not isinstance(spec, MethodSpec):
+        raise TypeError("The 'spec' parameter of score_method must be a MethodSpec. "
+                        f"Got an object of type {type(spec).__name__} instead.")
+    if not isinstance(egrid, EvaluationGrid):
+        raise TypeError("The 'egrid' parameter of score_method must be an EvaluationGrid. "
+                        f"Got an object of type {type(egrid).__name__} instead.")
+    return SCORERS[spec.method].function(egrid, train, context, spec.params)
+
+
+def method_scores(spec: MethodSpec, egrid: EvaluationGrid, train: pd.DataFrame, *,
+                  context: pd.DataFrame | None = None) -> np.ndarray:
+    """Score of every grid cell under one method: :func:`score_method`'s values.
+
+    Parameters
+    ----------
+    spec : MethodSpec
+        The method and its parameters (see :func:`score_method`).
+    egrid : EvaluationGrid
+        The common grid.
+    train : pandas.DataFrame
+        Training incidents with ``x``, ``y`` (EPSG:27700 metres).
+    context : pandas.DataFrame, optional
+        Training-period incidents of the other crime types (``x``, ``y``).
+
+    Returns
+    -------
     numpy.ndarray of float, shape (ny, nx)
         Higher = more likely a hotspot.  Only the study-area cells are ranked.
     """
-    if not isinstance(spec, MethodSpec):
-        raise TypeError("The 'spec' parameter of method_scores must be a MethodSpec. "
-                        f"Got an object of type {type(spec).__name__} instead.")
-    grid = egrid.grid
-    x, y = _xy(train)
-    p = spec.params
-    if spec.method == "naive":
-        return cell_counts(grid, x, y)
-    if spec.method == "kde":
-        return _density_per_cell(x, y, grid, float(p["bandwidth"]))
-    if spec.method == "gi_star":
-        from hotspots.getis_ord import gi_star_lattice_z
-
-        counts = cell_counts(grid, x, y)
-        radius = float(p.get("distance", grid.cell_size * 1.5)) / grid.cell_size
-        z = gi_star_lattice_z(counts, egrid.mask, radius_cells=radius)
-        return np.where(np.isfinite(z), z, -np.inf)
-    if spec.method == "dbscan":
-        return _dbscan_scores(x, y, grid, eps=p.get("eps"), min_samples=p.get("min_samples"))
-    # blend
-    bw = float(p.get("bandwidth", 100.0))
-    score = cell_counts(grid, x, y)
-    if float(p.get("smooth_weight", 0.0)) > 0:
-        score = score + float(p["smooth_weight"]) * _density_per_cell(x, y, grid, bw)
-    cw = float(p.get("context_weight", 0.0))
-    if cw > 0 and context is not None and len(context):
-        cx, cy = _xy(context)
-        cb = float(p.get("context_bandwidth", 0.0))
-        other = cell_counts(grid, cx, cy) if cb == 0 else _density_per_cell(cx, cy, grid, cb)
-        score = score + cw * other
-    return score
-
-
-def _dbscan_scores(x: np.ndarray, y: np.ndarray, grid: Grid, *, eps, min_samples) -> np.ndarray:
-    score = np.zeros(grid.n_cells)
-    if x.size < 2:
-        return score.reshape(grid.shape)
-    try:
-        res = dbscan_incidents(x, y, eps=eps, min_samples=min_samples,
-                               max_memory_mb=_DBSCAN_MEMORY_MB)
-    except ClusterMemoryError as error:
-        if error.suggested_eps is None:
-            return score.reshape(grid.shape)
-        res = dbscan_incidents(x, y, eps=error.suggested_eps, min_samples=min_samples,
-                               max_memory_mb=_DBSCAN_MEMORY_MB)
-    lab = res.labels
-    keep = lab >= 0
-    if not keep.any():
-        return score.reshape(grid.shape)
-    sizes = np.bincount(lab[keep]).astype(np.float64)
-    i = np.clip(np.floor((x[keep] - grid.x0) / grid.cell_size).astype(np.int64), 0, grid.nx - 1)
-    j = np.clip(np.floor((y[keep] - grid.y0) / grid.cell_size).astype(np.int64), 0, grid.ny - 1)
-    flat = j * grid.nx + i
-    np.maximum.at(score, flat, sizes[lab[keep]])
-    score += 1e-6 * np.bincount(flat, minlength=grid.n_cells)
-    return score.reshape(grid.shape)
+    return score_method(spec, egrid, train, context=context).values
 
 
 # ----------------------------------------------------------------------------- driver
@@ -536,9 +736,13 @@ def evaluate_methods(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     -------
     pandas.DataFrame
         One row per method and coverage: ``method`` (label), ``kind``
-        (:data:`METHODS`), ``params`` (dict), ``coverage`` (%), ``hit_rate``
-        (0-1), ``pai``, ``rri``, ``pei_star``, ``selected_cells`` (k),
-        ``cells`` (N), ``n_train``, ``n_test``.
+        (a key of :data:`SCORERS`), ``params`` (dict), ``status`` (``"scored"`` or
+        ``"not scored"``), ``used`` (the parameters really used, for example DBSCAN's
+        radius, or why the method could not score: its metrics are then NaN),
+        ``coverage`` (%), ``hit_rate`` (0-1, over every test incident, including any
+        outside the ranked cells), ``pai``, ``rri``, ``pei_star``, ``selected_cells``
+        (k), ``cells`` (N), ``n_train``, ``n_test``. A method that cannot score (see
+        :class:`MethodCannotScore`) does not stop the others.
 
     Raises
     ------
@@ -571,16 +775,29 @@ def evaluate_methods(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     context = incidents.loc[~is_target & in_train]
     tx, ty = _xy(train)
     sx, sy = _xy(test)
-    egrid = evaluation_grid(study_area, cell_size=cell_size, x=np.r_[tx, sx], y=np.r_[ty, sy])
+    # The cells a method may pick are those the deployed layer would rank: the study area's
+    # plus those of the training incidents (never the test period's, unknown at the time).
+    egrid = evaluation_grid(study_area, cell_size=cell_size, x=tx, y=ty)
     m = egrid.mask
     r = cell_counts(egrid.grid, tx, ty)[m]
     t = cell_counts(egrid.grid, sx, sy)[m]
     rows = []
     for spec in methods:
-        scores = method_scores(spec, egrid, train, context=context)[m]
+        try:
+            scored = score_method(spec, egrid, train, context=context)
+        except MethodCannotScore as reason:
+            scored, status, used = None, "not scored", str(reason)
+        else:
+            status, used = "scored", scored.used
         for cov in coverages:
-            metrics = hit_metrics(select_top_cells(scores, cov), r, t)
+            if scored is None:
+                metrics = dict.fromkeys(("hit_rate", "pai", "rri", "pei_star"), math.nan)
+            else:
+                # Test incidents outside the ranked cells count as missed.
+                metrics = hit_metrics(select_top_cells(scored.values[m], cov), r, t,
+                                      total_test=float(len(test)))
             rows.append({"method": spec.label, "kind": spec.method, "params": dict(spec.params),
+                         "status": status, "used": used,
                          "coverage": cov, "hit_rate": metrics["hit_rate"],
                          "pai": metrics["pai"], "rri": metrics["rri"],
                          "pei_star": metrics["pei_star"],
