@@ -27,6 +27,7 @@ serve the dashboard at the root of its host name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from http.cookies import SimpleCookie
@@ -210,7 +211,18 @@ class MediaGate:
         await self.app(scope, receive, send)
 
 
-app = st.App(Path(__file__).resolve().parent / "app.py",
+@contextlib.asynccontextmanager
+async def warm_up(_app):
+    """Once the runtime has started, load the reference data, the store's aggregates and the
+    back-tested defaults in the background (:mod:`ui.warmup`), so the first visitor after a
+    start does not wait for them."""
+    from ui.warmup import start_warm_up
+
+    start_warm_up()
+    yield
+
+
+app = st.App(Path(__file__).resolve().parent / "app.py", lifespan=warm_up,
              routes=[Route(SIGN_IN_PATH, sign_in, methods=["GET"]),
                      Route(SIGN_OUT_PATH, sign_out, methods=["GET"])],
              middleware=[Middleware(MediaGate)])

@@ -113,8 +113,10 @@ def density_threshold(
         return math.inf
     if method == "top_percent":
         k = top_cell_count(values.size, value)  # the one definition of "top x %"
-        # k-th largest value: partition instead of a full sort.
-        threshold = float(np.partition(values, values.size - k)[values.size - k])
+        # k-th largest value: partition instead of a full sort, of the positive cells only
+        # (the same value when at least k cells are positive; most cells are empty).
+        threshold = float(np.partition(positive, positive.size - k)[positive.size - k]) \
+            if positive.size >= k else 0.0
     else:
         threshold = value * float(values.mean())
     if threshold <= 0:

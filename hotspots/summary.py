@@ -80,15 +80,27 @@ def assign_to_polygons(x, y, polygons_gdf: gpd.GeoDataFrame, id_column: str) -> 
     geoms = polygons_gdf.geometry
     if geoms.crs is not None and not geoms.crs.equals(BNG):
         geoms = geoms.to_crs(BNG)
-    tree = shapely.STRtree(np.asarray(geoms.values, dtype=object))
-    points = shapely.points(xa, ya)
-    point_idx, poly_idx = tree.query(points, predicate="intersects")
-    if point_idx.size:
-        # Earliest polygon row wins: sort pairs by polygon index descending so
-        # the smallest index is written last.
-        order = np.lexsort((-poly_idx, point_idx))
-        id_values = ids.to_numpy(dtype=np.int64)
-        out[point_idx[order]] = id_values[poly_idx[order]]
+    # Points sorted by x: each polygon tests only the points in its bounding box (a binary
+    # search on x, then y), with GEOS's prepared point-in-polygon on coordinates, so no point
+    # objects are made (an STRtree of points cost 0.03-0.05 s per call on 60,000 incidents).
+    polygons = np.asarray(geoms.values, dtype=object)
+    shapely.prepare(polygons)
+    by_x = np.argsort(xa, kind="stable")
+    xs, ys = xa[by_x], ya[by_x]
+    bounds = shapely.bounds(polygons)
+    id_values = ids.to_numpy(dtype=np.int64)
+    for k in range(len(polygons) - 1, -1, -1):  # the earliest row is written last and wins
+        polygon = polygons[k]
+        if polygon is None or shapely.is_empty(polygon):
+            continue
+        xmin, ymin, xmax, ymax = bounds[k]
+        lo = np.searchsorted(xs, xmin, side="left")
+        hi = np.searchsorted(xs, xmax, side="right")
+        band = ys[lo:hi]
+        candidates = np.flatnonzero((band >= ymin) & (band <= ymax)) + lo
+        if candidates.size:
+            inside = shapely.intersects_xy(polygon, xs[candidates], ys[candidates])
+            out[by_x[candidates[inside]]] = id_values[k]
     return out
 
 
@@ -197,30 +209,37 @@ def summarise_areas(
     names = dict(zip(lsoa_table["lsoa21cd"], lsoa_table["lsoa21nm"]))
     deciles = dict(zip(lsoa_table["lsoa21cd"], lsoa_table["imd_decile"]))
 
-    records = []
-    for area, group in frame.groupby("area", sort=True):
-        n = len(group)
-        total_w = float(group["w"].sum())
-        mix = group.groupby("crime_type", sort=False)["w"].sum()
-        type_names = np.asarray(mix.index, dtype=object).astype(str)
-        mix = mix.iloc[np.lexsort((type_names, -mix.to_numpy()))]  # share desc, then name
-        denom = total_w if total_w > 0 else 1.0
-        crime_mix = ", ".join(
-            f"{t} {round(100 * v / denom):.0f}%" for t, v in mix.iloc[:top_types].items()
-        )
+    # One group-by per column over all areas, then each area reads its own slice (a
+    # group-by per area and column cost 0.1-0.2 s per map for the Humber's hotspots).
+    totals = frame.groupby("area", sort=True)["w"].agg(["size", "sum"])
+    mix = frame.groupby(["area", "crime_type"], sort=False)["w"].sum().reset_index()
+    mix_names = mix["crime_type"].to_numpy(dtype=object).astype(str)
+    mix_order = np.lexsort((mix_names, -mix["w"].to_numpy(), mix["area"].to_numpy()))
+    mix_area, mix_names = mix["area"].to_numpy()[mix_order], mix_names[mix_order]
+    mix_w = mix["w"].to_numpy()[mix_order]
+    lsoa = frame.groupby(["area", "lsoa21cd"], sort=False).size().reset_index(name="n")
+    lsoa_codes = lsoa["lsoa21cd"].to_numpy(dtype=object).astype(str)
+    lsoa_order = np.lexsort((lsoa_codes, -lsoa["n"].to_numpy(), lsoa["area"].to_numpy()))
+    lsoa_area, lsoa_codes = lsoa["area"].to_numpy()[lsoa_order], lsoa_codes[lsoa_order]
 
-        lsoa_counts = group["lsoa21cd"].value_counts(sort=False)
-        codes = np.asarray(lsoa_counts.index, dtype=object).astype(str)
-        order = np.lexsort((codes, -lsoa_counts.to_numpy()))
-        ranked = [codes[i] for i in order]
+    records = []
+    for area, n, total_w in zip(totals.index.tolist(), totals["size"].tolist(),
+                                totals["sum"].tolist()):
+        lo, hi = np.searchsorted(mix_area, [area, area + 1])
+        hi = min(hi, lo + top_types)
+        denom = total_w if total_w > 0 else 1.0
+        crime_mix = ", ".join(f"{t} {round(100 * v / denom):.0f}%"
+                              for t, v in zip(mix_names[lo:hi], mix_w[lo:hi]))
+        lo, hi = np.searchsorted(lsoa_area, [area, area + 1])
+        ranked = lsoa_codes[lo:hi].tolist()
         shown = [str(names.get(c, c)) for c in ranked[:MAX_LSOA_NAMES]]
         lsoa_names = ", ".join(shown)
         if len(ranked) > MAX_LSOA_NAMES:
             lsoa_names += f", +{len(ranked) - MAX_LSOA_NAMES} more"
         decs = sorted(int(deciles[c]) for c in ranked if c in deciles and pd.notna(deciles[c]))
-        record = {id_name: int(area), "incidents": n}
+        record = {id_name: int(area), "incidents": int(n)}
         if weighted:
-            record["weight"] = total_w
+            record["weight"] = float(total_w)
         record.update(
             crime_mix=crime_mix,
             lsoas=len(ranked),

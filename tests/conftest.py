@@ -18,6 +18,11 @@ if os.environ.get("CI"):
 # option from .streamlit/config.toml only when pytest starts in the repo root: set it here.
 streamlit_config.set_option("server.address", "127.0.0.1")
 
+# No background warm-up (ui/warmup.py) behind the tests' backs: the servers the browser tests
+# start and the Data page's ingests would back-test every small store they make.
+# tests/ui/test_warmup.py runs it directly.
+os.environ.setdefault("HUMBER_WARM_UP", "0")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_store(tmp_path_factory):

@@ -167,21 +167,30 @@ def _rings(polygon: shapely.Polygon) -> list[list[list[float]]]:
 def polygon_records(frame: gpd.GeoDataFrame, columns: list[str]) -> list[dict]:
     """Turn (multi)polygons into PolygonLayer records with rings in lon/lat.
 
-    Multipolygons become one record per part, each carrying the row's `columns`.
+    Multipolygons become one record per part, each carrying the row's `columns`; parts that
+    are not polygons, and missing or empty geometries, are left out. Coordinates are rounded
+    to 6 decimals (about 0.1 m). All coordinates are taken out and rounded at once (the
+    Humber's LSOA outlines: 36,000 ring points, 0.25 s one ring at a time).
     """
     if frame.empty:
         return []
     display = frame.to_crs(WGS84)
-    records = []
-    for values, geometry in zip(display[columns].itertuples(index=False), display.geometry):
-        if geometry is None or geometry.is_empty:
-            continue
-        parts = geometry.geoms if hasattr(geometry, "geoms") else [geometry]
-        base = dict(zip(columns, values))
-        for part in parts:
-            if isinstance(part, shapely.Polygon):
-                records.append({**base, "polygon": _rings(part)})
-    return records
+    geometries = display.geometry.to_numpy()
+    present = np.flatnonzero(~(shapely.is_missing(geometries) | shapely.is_empty(geometries)))
+    parts, row_of_part = shapely.get_parts(geometries[present], return_index=True)
+    polygons = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    parts, row_of_part = parts[polygons], present[row_of_part[polygons]]
+    rings, part_of_ring = shapely.get_rings(parts, return_index=True)
+    coords, ring_of_coord = shapely.get_coordinates(rings, return_index=True)
+    points = np.round(coords, 6).tolist()
+    ring_ends = np.cumsum(np.bincount(ring_of_coord, minlength=len(rings))).tolist()
+    ring_starts = [0, *ring_ends[:-1]]
+    part_rings: list[list] = [[] for _ in range(len(parts))]
+    for part, start, end in zip(part_of_ring.tolist(), ring_starts, ring_ends):
+        part_rings[part].append(points[start:end])
+    values = list(display[columns].itertuples(index=False, name=None))
+    return [{**dict(zip(columns, values[row])), "polygon": polygon_rings}
+            for row, polygon_rings in zip(row_of_part.tolist(), part_rings)]
 
 
 def _escape(value) -> str:

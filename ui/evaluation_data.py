@@ -15,7 +15,6 @@ import streamlit as st
 
 from config import get_config
 from hotspots.backtest import DEFAULT_COVERAGES, DEFAULT_EVAL_CELL_SIZE, evaluate_methods
-from hotspots.pipeline import study_area
 from ui import cached
 
 #: The columns the back-tests read from the store.
@@ -29,7 +28,7 @@ def area_geometry(area_code: str | None) -> shapely.Geometry:
 
 @st.cache_data(show_spinner=False)
 def _area_geometry(area_code: str | None) -> shapely.Geometry:
-    return study_area(cached.lsoa_table(), area_code)
+    return cached.study_area(area_code)
 
 
 def evaluation_table(area_code: str | None, crime_group: str, train_months: Iterable[str],

@@ -24,6 +24,7 @@ from geodata.fetch import (
 )
 from ui import cached
 from ui.ingest_view import plain_markdown, render_report
+from ui.warmup import start_warm_up
 
 #: Seconds to wait for data.police.uk when checking its newest month from the page.
 CHECK_TIMEOUT_S = 5.0
@@ -114,6 +115,7 @@ def render_fetch_section(*, user: str, role: str | None, audit) -> None:
                          what=f"fetch from the Data page failed: {error}")
         else:
             check_source.clear()
+            start_warm_up()  # the new version's defaults and aggregates, in the background
             st.session_state["police_uk_check"] = SourceCheck(result.newest_at_source, None)
             st.session_state["police_uk_fetch"] = ("done", result)
             audit.record("ingest", user=user, role=role, rows=result.rows_read,

@@ -21,6 +21,7 @@ from geodata.csv_safety import frame_to_csv_bytes
 from geodata.ingest import IngestReport, ingest_files
 from ui import cached
 from ui.access import record_export
+from ui.warmup import start_warm_up
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -85,7 +86,10 @@ def ingest_uploads(uploads, *, source: str, user: str) -> IngestReport:
             target.parent.mkdir()
             target.write_bytes(upload.getvalue())
             paths.append(target)
-        return ingest_files(paths, store=cached.store(), source=source, user=user)
+        report = ingest_files(paths, store=cached.store(), source=source, user=user)
+    # the new version's defaults and aggregates, loaded in the background (ui.warmup)
+    start_warm_up()
+    return report
 
 
 def plain_outcomes(report: IngestReport, ingests: pd.DataFrame) -> list[str]:

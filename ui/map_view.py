@@ -341,7 +341,7 @@ def _street_records(area_code: str | None) -> pd.DataFrame:
     labels = _street_labels(cached.store_version())
     if labels.empty:
         return labels
-    inside = shapely.contains_xy(pipeline.study_area(cached.lsoa_table(), area_code),
+    inside = shapely.contains_xy(cached.study_area(area_code),
                                  labels["x"].to_numpy(), labels["y"].to_numpy())
     return labels[inside]
 
@@ -640,13 +640,15 @@ def _details(area_code: str | None, filters: Filters, *, analysis, clusters, eve
         _ranked_table(clusters.table, "cluster_id", "Cluster")
     if "hotspots" in filters.layers and len(analysis.outlines) and not aggregate_only:
         st.subheader("Hotspot profile")
-        profiles = cached.hotspot_profiles(
-            area_code, filters.months, filters.crime_group, bandwidth=filters.bandwidth,
-            cell_size=filters.cell_size, threshold_method=filters.threshold_method,
-            threshold_value=filters.threshold_value, measure=filters.measure)
-        chosen = pick_hotspot(event, sorted(profiles), names=hotspot_names, key=map_key)
+        ids = sorted(int(i) for i in analysis.outlines["hotspot_id"])
+        chosen = pick_hotspot(event, ids, names=hotspot_names, key=map_key)
         if chosen is not None:
-            render_profile(profiles[chosen], respond=(area_code, filters))
+            profile = cached.hotspot_profile(
+                area_code, filters.months, filters.crime_group, chosen,
+                bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                threshold_method=filters.threshold_method,
+                threshold_value=filters.threshold_value, measure=filters.measure)
+            render_profile(profile, respond=(area_code, filters))
     attribution()
 
 
@@ -704,7 +706,7 @@ def _png_button(area_code: str | None, filters: Filters, *, title: str, unit: st
     """"Download this map as PNG": the server-side renderer of the tasking pack, drawing the
     same (for partner and public, the same protected) layers; built when clicked."""
     lsoas = area_lsoas(cached.lsoa_table(), area_code)
-    area = pipeline.study_area(cached.lsoa_table(), area_code)
+    area = cached.study_area(area_code)
     layers = set(filters.layers)
     rule = current_rule()
     coverage = _predicted_coverage(filters)

@@ -34,7 +34,6 @@ from geodata.responses import (
 )
 from hotspots import responses as lib
 from hotspots.disclosure import DisclosureRule, shown_count
-from hotspots.pipeline import study_area
 from ui import cached, deck
 from ui.access import audit
 
@@ -173,7 +172,7 @@ def _evaluate(response_id, version, months, group, settings, pre, post, buffer_m
                                 None)
     name = get_config().area(response.lad_code).name
     return lib.evaluate_response(
-        response, incidents, study_area=study_area(cached.lsoa_table(), response.lad_code),
+        response, incidents, study_area=cached.study_area(response.lad_code),
         study_text=name, months_present=sorted(stored), hotspot_outlines=analysis.outlines,
         other_responses=everything, pre=pre, post=post, buffer_m=buffer_m, crime_group=group,
         donors=cached.lsoa_table().query("lad_code == @response.lad_code"))
@@ -489,7 +488,7 @@ def response_form(viewer: Viewer, area_code: str, analysis, months: tuple[str, .
     values = {"title": title, "type": kind, "lead_agency": lead, "partners": partners,
               "start_month": start, "end_month": end or None, "status": status, "notes": notes}
     if geometry is not None:
-        if not geometry.intersects(study_area(cached.lsoa_table(), area_code)):
+        if not geometry.intersects(cached.study_area(area_code)):
             st.error("Place: expected a place inside the CSP; the one chosen lies outside it.")
             return None
         values.update(geometry=geometry, place=place)

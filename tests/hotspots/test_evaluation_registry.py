@@ -164,6 +164,19 @@ def test_the_drawn_predicted_cells_are_the_cells_the_back_test_scores():
     assert _cells_in(drawn.outlines, test_points) / len(test_points) == pytest.approx(3 / 4)
 
 
+def test_adjacent_predicted_cells_merge_into_the_union_of_their_squares():
+    # Busy cells in an L (sharing edges) and one apart: the coverage union must give what a
+    # general union gives, one L-shaped outline of 3 cells and a lone cell, no slivers.
+    area = shapely.box(0, 0, 1000, 1000)
+    cells = [(150, 150), (250, 150), (250, 250), (750, 750)]
+    train = _frame([p for p in cells for _ in range(20)], "2024-01")
+    drawn = predicted_cells(train, train.iloc[:0], study_area=area, coverage=4.0)
+    squares = [shapely.box(x - 50, y - 50, x + 50, y + 50) for x, y in cells]
+    assert sorted(drawn.outlines["cells"]) == [1, 3]
+    assert drawn.outlines.geometry.union_all().normalize().equals_exact(
+        shapely.union_all(squares).normalize(), 1e-6)
+
+
 def test_drawn_area_is_the_stated_coverage_even_with_tied_cells():
     # Two incidents in a 2 km square: almost every cell scores exactly 0, so at 10% most of
     # the 40 selected cells are tied; all-or-nothing rounding of the tie drew 0 or 400.

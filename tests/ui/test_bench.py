@@ -174,11 +174,12 @@ def test_the_bench_prints_one_json_record_per_page_and_action(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert [(r["page"], r["action"]) for r in records] == [
-        ("(ingest)", "precompute_defaults"), ("need", "load"), ("need", "group")]
+        ("(ingest)", "precompute_defaults"), ("(start)", "warm_up"), ("need", "load"),
+        ("need", "group")]
     for record in records:
         assert set(bench.RECORD_KEYS) <= set(record)
         assert record["cold_s"] > 0 and record["warm_s"] > 0
-    for record in records[1:]:
+    for record in records[2:]:
         assert record["bytes"] > 0
         assert record["baseline_cold_s"] > 0 and record["baseline_warm_s"] > 0
         assert record["store_rows"] > 0 and record["store_months"] == 4

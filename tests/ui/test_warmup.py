@@ -1,0 +1,58 @@
+"""The server's start-up warm-up (``ui/warmup.py``): what it loads, and that ``serve.py``
+runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import streamlit as st
+
+from geodata import aggregates
+from geodata.paths import REPO_ROOT
+from ui import bench, cached, warmup
+
+
+@pytest.fixture
+def fresh_store(tmp_path, monkeypatch):
+    """A new store of the shipped months, as on a fresh clone; caches emptied around it."""
+    monkeypatch.setenv("HUMBER_DATA_DIR", str(bench.shipped_store(tmp_path / "store")))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def test_warm_up_loads_the_selection_free_data_and_stores_the_defaults(fresh_store,
+                                                                       monkeypatch):
+    assert aggregates.read_derived(cached.store().directory, cached.store_version()) == {}
+    seconds = warmup.warm_up()
+    assert list(seconds) == ["imports", "reference", "aggregates", "streets", "defaults"]
+    stored = aggregates.read_derived(cached.store().directory, cached.store_version())
+    areas = {key.split("|")[1] for key in stored if key.startswith("bandwidth|")}
+    assert areas == {"humber", *cached.get_config().area_codes}
+
+    # Afterwards the loads are cache hits: nothing is read or unioned again.
+    def no_reading(*args, **kwargs):
+        raise AssertionError("loaded again after the warm-up")
+
+    monkeypatch.setattr(cached, "load_lsoa_table", no_reading)
+    monkeypatch.setattr(cached.pipeline, "study_area", no_reading)
+    cached.lsoa_table()
+    for area_code in (None, *cached.get_config().area_codes):
+        cached.study_area(area_code)
+
+
+def test_the_switch_turns_the_background_warm_up_off(monkeypatch):
+    monkeypatch.setenv(warmup.ENV_SWITCH, "0")
+    assert warmup.start_warm_up() is None
+
+
+def test_the_server_starts_the_warm_up_in_its_lifespan():
+    # in a subprocess: importing serve.py marks the process as the served app
+    check = "import serve; print(serve.app._user_lifespan is serve.warm_up)"
+    result = subprocess.run([sys.executable, "-c", check], cwd=REPO_ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.strip() == "True", result.stderr[-2000:]
