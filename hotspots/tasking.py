@@ -135,9 +135,13 @@ def busiest_streets(incidents: pd.DataFrame, ids) -> dict[int, str]:
                          f"({len(incidents)}). Got {len(ids)} instead.")
     if "location" not in incidents.columns or not len(incidents):
         return {}
-    streets = pd.Series([street_name(v) or "" for v in incidents["location"].to_numpy()])
-    frame = pd.DataFrame({"id": ids, "street": streets})
-    frame = frame[(frame["id"] >= 0) & (frame["street"] != "")]
+    inside = ids >= 0
+    # parse each distinct location once (a few thousand map points, not every incident)
+    codes, locations = pd.factorize(incidents["location"].to_numpy(dtype=object)[inside],
+                                    use_na_sentinel=True)
+    parsed = np.array([street_name(v) or "" for v in locations] + [""], dtype=object)
+    frame = pd.DataFrame({"id": ids[inside], "street": parsed[codes]})
+    frame = frame[frame["street"] != ""]
     if frame.empty:
         return {}
     counts = frame.groupby(["id", "street"]).size().rename("n").reset_index()

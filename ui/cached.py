@@ -131,6 +131,42 @@ def lad_boundaries() -> gpd.GeoDataFrame:
     return load_lad_boundaries()
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def boundary_rings(kind: str) -> dict[str, list]:
+    """The map rings (lon/lat, :func:`ui.deck.polygon_records`) of every LSOA, ward or CSP,
+    by code, made once per process and shared: read them, never change them.
+
+    Parameters
+    ----------
+    kind : {"lsoa", "ward", "lad"}
+        LSOAs (by ``lsoa21cd``), wards (``ward_code``) or CSPs (``lad_code``).
+
+    Returns
+    -------
+    dict of str to list
+        Code -> the rings of each of its polygons, in the table's order.
+    """
+    from ui.deck import polygon_records
+
+    tables = {"lsoa": (lsoa_table, "lsoa21cd"), "ward": (wards, "ward_code"),
+              "lad": (lad_boundaries, "lad_code")}
+    if kind not in tables:
+        raise ValueError(f"'kind' should be one of {sorted(tables)}; got {kind!r}.")
+    table, code = tables[kind]
+    rings: dict[str, list] = {}
+    for record in polygon_records(table(), [code]):
+        rings.setdefault(record[code], []).append(record["polygon"])
+    return rings
+
+
+def boundary_records(kind: str, codes, column: str) -> list[dict]:
+    """Map records ``{column: code, "polygon": rings}`` of the given codes' polygons, in
+    their order, from :func:`boundary_rings` (new dicts; the rings are shared)."""
+    rings = boundary_rings(kind)
+    return [{column: code, "polygon": polygon} for code in codes
+            for polygon in rings.get(code, ())]
+
+
 @st.cache_resource(show_spinner="Opening the incident store…")
 def store() -> IncidentStore:
     """The incident store (``HUMBER_DATA_DIR``), seeded with the shipped months if new."""

@@ -62,7 +62,8 @@ def attribution() -> None:
 
 
 def _lsoa_records(area_code: str | None, filters: Filters) -> list[dict]:
-    lsoas = deck.polygon_records(area_lsoas(cached.lsoa_table(), area_code), ["lsoa21cd"])
+    lsoas = cached.boundary_records(
+        "lsoa", area_lsoas(cached.lsoa_table(), area_code)["lsoa21cd"], "lsoa21cd")
     rates = cached.lsoa_rates(area_code, filters.months, filters.crime_group)
     rule = current_rule()
     threshold = None
@@ -236,11 +237,13 @@ def _ward_records(area_code: str | None) -> list[dict]:
     if area_code is not None:
         lad = area_lsoas(cached.lsoa_table(), area_code)["lad_code"].iloc[0]
         wards = wards[wards["lad_code"] == lad]
-    records = deck.polygon_records(wards, ["ward_name", "ward_code", "lsoas"])
+    records = cached.boundary_records("ward", wards["ward_code"], "ward_code")
+    names = dict(zip(wards["ward_code"], wards["ward_name"]))
+    counts = dict(zip(wards["ward_code"], wards["lsoas"]))
     for record in records:
-        record["tooltip"] = deck.tooltip_text(
-            f"{record.pop('ward_name')} ward ({record.pop('ward_code')})",
-            [f"{int(record.pop('lsoas'))} LSOAs"])
+        code = record.pop("ward_code")
+        record["tooltip"] = deck.tooltip_text(f"{names[code]} ward ({code})",
+                                              [f"{int(counts[code])} LSOAs"])
     return records
 
 
@@ -524,7 +527,8 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         layers.append(deck.boundary_layer(_ward_records(area_code), layer_id="wards",
                                           colour=[*deck.WARD_COLOUR, 230], width_px=1.6,
                                           pickable=True))
-    layers.append(deck.boundary_layer(deck.polygon_records(lads, ["lad_code"]),
+    layers.append(deck.boundary_layer(cached.boundary_records("lad", lads["lad_code"],
+                                                              "lad_code"),
                                       layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
                                       width_px=2.0))
     layers += [layer for layer in extra if layer.id == "predicted"]

@@ -198,10 +198,10 @@ def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig,
     lsoas = cached.lsoa_table()
     lsoas = lsoas[lsoas["lsoa21cd"].isin(table["lsoa21cd"])]
     rule = current_rule()  # for partner and public the table came protected
-    by_code = table.set_index("lsoa21cd")
-    records = deck.polygon_records(lsoas, ["lsoa21cd"])
+    rows = {row.lsoa21cd: row for row in table.itertuples(index=False)}
+    records = cached.boundary_records("lsoa", lsoas["lsoa21cd"], "lsoa21cd")
     for record in records:
-        row = by_code.loc[record["lsoa21cd"]]
+        row = rows[record["lsoa21cd"]]
         record["fill"] = [*BIVARIATE_PALETTE[int(row.rate_tercile) - 1]
                           [int(row.imd_tercile) - 1], 230]
         if pd.isna(row.incidents):
@@ -217,7 +217,8 @@ def bivariate_map(table: pd.DataFrame, area_code: str | None, config: AppConfig,
     lads = cached.lad_boundaries()
     if area_code is not None:
         lads = lads[lads["lad_code"] == area_code]
-    layers = [layer, deck.boundary_layer(deck.polygon_records(lads, ["lad_code"]),
+    layers = [layer, deck.boundary_layer(cached.boundary_records("lad", lads["lad_code"],
+                                                                 "lad_code"),
                                          layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
                                          width_px=2.0)]
     bounds = tuple(lsoas.total_bounds)

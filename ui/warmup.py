@@ -3,7 +3,7 @@
 ``serve.py`` runs :func:`warm_up` in a background thread as soon as Streamlit's runtime has
 started (its lifespan hook); the bench (``python -m ui.bench``) runs it before timing the
 pages, as "after a start". It does per-process work only: importing the page modules,
-loading the reference tables (LSOAs, wards, districts), the area unions, the current store
+loading the reference tables (LSOAs, wards, districts), the area unions, their map outlines, the current store
 version's per-ingest aggregates and street labels, and the back-tested default bandwidths
 (read from beside the store, or computed and stored there once per ingest when missing:
 :func:`ui.cached.precompute_defaults`). It computes no selection's analysis: the pages'
@@ -66,6 +66,8 @@ def warm_up(*, defaults: bool = True) -> dict[str, float]:
         cached.lad_boundaries()
         for area_code in (None, *get_config().area_codes):
             cached.study_area(area_code)
+        for kind in ("lsoa", "ward", "lad"):
+            cached.boundary_rings(kind)
     step("reference", reference)
 
     def aggregates() -> None:
