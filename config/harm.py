@@ -19,9 +19,15 @@ from types import MappingProxyType
 
 from config.loader import CONFIG_DIR, ConfigError
 
-__all__ = ["HARM_WEIGHTS_FILE", "HarmWeights", "get_harm_weights", "load_harm_weights"]
+__all__ = ["HARM_LABEL", "HARM_UNIT", "HARM_WEIGHTS_FILE", "HarmWeights", "get_harm_weights",
+           "load_harm_weights"]
 
 HARM_WEIGHTS_FILE = CONFIG_DIR / "harm_weights.toml"
+#: What a harm figure is, everywhere it is shown: the ONS Crime Severity Score weight of an
+#: offence is the average sentence for it in days of custody equivalent.
+HARM_LABEL = "Harm (days of custody)"
+#: The same in running text ("harm (days of custody) per km²").
+HARM_UNIT = "harm (days of custody)"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import shapely
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from config.harm import HARM_LABEL
 from hotspots.hotspot_profile import HotspotProfile
 from hotspots.pipeline import period_label
 from hotspots.rates import month_span
@@ -149,7 +150,7 @@ def _area_map(fig: Figure, rect, cbar_rect, ctx: PackContext, *, focus: int | No
                   framealpha=0.85, edgecolor="none")
     if image is not None:
         bar = fig.colorbar(image, cax=fig.add_axes(cbar_rect), orientation="horizontal")
-        unit = "Harm (CSS points)" if ctx.measure == "harm" else "Incidents"
+        unit = HARM_LABEL if ctx.measure == "harm" else "Incidents"
         bar.set_label(f"{unit} per km² over the period (Gaussian kernel density)", fontsize=6.5)
         bar.ax.tick_params(labelsize=6)
 
@@ -224,7 +225,7 @@ def page_ranking(ctx: PackContext) -> Figure:
              plain(str(r["imd_deciles"]).replace("; ", ", "))]
             for r in ctx.table.head(40).to_dict("records")]
     ax = fig.add_axes([0.06, 0.06, 0.88, 0.79])
-    draw_table(ax, ["Hotspot (busiest street)", "Incidents", "Share", "Harm (CSS)",
+    draw_table(ax, ["Hotspot (busiest street)", "Incidents", "Share", HARM_LABEL,
                     "Area km²", "Persistence", "IMD deciles of LSOAs"], rows,
                widths=[0.31, 0.09, 0.08, 0.11, 0.09, 0.13, 0.19],
                align=["left", "right", "right", "right", "right", "left", "left"],
@@ -252,7 +253,7 @@ def page_hotspot(ctx: PackContext, hotspot: int, page: int) -> Figure:
                     f"{period_label(ctx.analysis.previous_months)}")
     facts = [("Incidents", f"{fmt_int(p.incidents)} ({row.share_pct:.1f}% of the CSP's "
                            f"{fmt_int(ctx.incidents)})"),
-             ("Harm", f"{fmt_float(p.harm, 0)} CSS points"),
+             ("Harm", f"{fmt_float(p.harm, 0)} days of custody"),
              ("Area", f"{row.area_km2:.3f} km²"),
              ("Persistence", persistence + (f" ({against}: "
                                             f"{row.persistence_cells.replace(';', ',')})"

@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from config.harm import HARM_LABEL
 from hotspots.concentration import PLACE_KINDS, PLACE_LABELS, concentration_sentence
 from ui import cached
 from ui.disclosure import current_rule
 
 #: Shares of places (per cent) at which aggregate-only roles see the curve.
 COARSE_SHARES = (0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
-MEASURE_LABELS = {"count": "Incidents", "harm": "Harm (CSS)"}
+MEASURE_LABELS = {"count": "Incidents", "harm": HARM_LABEL}
 
 
 def curve_frame(results, *, coarse: bool) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import shapely
 import streamlit as st
 
 from config import AppConfig
+from config.harm import HARM_LABEL, HARM_UNIT
 from geodata.crs import BNG
 from geodata.reference import IOD_DOMAINS
 from geodata.streets import street_labels
@@ -25,7 +26,7 @@ from ui.disclosure import current_rule
 from ui.profile_view import render_profile
 from ui.widgets import Filters
 
-TABLE_COLUMNS = {"incidents": "Incidents", "weight": "Harm (CSS)",
+TABLE_COLUMNS = {"incidents": "Incidents", "weight": HARM_LABEL,
                  "lsoa_names": "LSOAs covered",
                  "imd_deciles": "IMD deciles of those LSOAs", "crime_mix": "Crime mix",
                  "lsoas": "Number of LSOAs", "area_km2": "Area (km²)"}
@@ -125,7 +126,7 @@ def _outline_records(outlines, *, id_name: str, title: str, period: str,
         harm = record["weight"]
         record["tooltip"] = deck.tooltip_text(names.get(number, f"{title} {number}"), [
             f"Incidents: {_count_text(record['incidents'], threshold)} ({period})",
-            f"Harm (CSS points): {harm:,.0f}" if harm == harm else "",
+            f"{HARM_LABEL}: {harm:,.0f}" if harm == harm else "",
             f"Crime mix: {record['crime_mix']}" if str(record["crime_mix"]) else "",
             f"LSOAs: {record['lsoa_names']}" if str(record["lsoa_names"]) else ""])
         for column in columns[1:]:
@@ -152,7 +153,7 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
     """Density, risk, predicted and change layers with their legend entries and notes."""
     layers, legend, notes = [], {}, []
     harm = filters.measure == "harm"
-    unit = "harm (CSS points)" if harm else "incidents"
+    unit = HARM_UNIT if harm else "incidents"
     if "density" in filters.layers and n_incidents:
         surface = analysis.surface
         image = deck.density_image(surface.density, surface.grid.bounds)
@@ -568,7 +569,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     if focus is not None:
         layers.append(deck.focus_layer(focus_records(focus)))
         bounds = focus_bounds(focus)
-    unit = ("harm (ONS Crime Severity Score points)" if harm else "counts of incidents")
+    unit = (f"{HARM_UNIT}, ONS Crime Severity Score" if harm else "counts of incidents")
     legend_block = deck.legend_html(layers=list(filters.layers),
                                     domain_label=IOD_DOMAINS[filters.imd_domain],
                                     threshold_label=analysis.threshold_label,

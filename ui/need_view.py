@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from config import AppConfig
+from config.harm import HARM_LABEL
 from geodata.csv_safety import frame_to_csv_bytes
 from geodata.sources import load_sources
 from hotspots.disclosure import DisclosureRule
@@ -25,7 +26,7 @@ DOMAIN_LABELS = {"imd": "IMD", "income": "Income", "employment": "Employment",
                  "housing_and_services": "Housing & services", "environment": "Environment"}
 RATE = "Rate per 1,000 per year"
 RATE_16_34 = "Rate per 1,000 aged 16–34 per year"
-HARM = "Harm (days of custody)"
+HARM = HARM_LABEL
 HARM_RATE = "Harm per 1,000 per year"
 #: Column headers of the Need table, in the order shown: the LSOA (pinned), then what a
 #: commissioner reads first (in a hotspot, incidents, rate, change, residents, deprivation),
@@ -163,7 +164,7 @@ def lsoa_table(table: pd.DataFrame, *, file_name: str) -> None:
                                 "Severity Score, in days of custody equivalent (the average "
                                 "sentence), over the selected months."),
         HARM_RATE: st.column_config.NumberColumn(
-            format="%.1f", help=f"Harm (days of custody) {unit}."),
+            format="%.1f", help=f"{HARM_LABEL} {unit}."),
         "Change": st.column_config.NumberColumn(width=75, help=change_help),
         "Change (%)": st.column_config.NumberColumn(format="%.0f%%", width=90,
                                                     help=change_help),

@@ -9,6 +9,8 @@ meeting where it was left.
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from config import AppConfig
@@ -93,3 +95,22 @@ def stepper(steps: list[tuple[str, str | None, str]], *, start: str) -> tuple[st
     st.query_params[AREA_PARAM] = slugs[index]
     where.markdown(f"**{index + 1} of {len(steps)}** · {steps[index][2]}")
     return steps[index][1], steps[index][2]
+
+
+def step_filters(filters, *, page_default: float, step_default: float):
+    """The filters for one step: each area with its own back-tested smoothing distance, unless
+    the viewer had changed the page's (then theirs is kept for every area).
+
+    Parameters
+    ----------
+    filters : ui.widgets.Filters
+        The page's selection.
+    page_default : float
+        The page's default smoothing distance, as the sidebar shows it
+        (:func:`ui.widgets.default_bandwidth_shown`).
+    step_default : float
+        The step's area's default, shown the same way.
+    """
+    if abs(filters.bandwidth - page_default) > 1e-9:
+        return filters
+    return dataclasses.replace(filters, bandwidth=step_default)

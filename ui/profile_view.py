@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from config.harm import HARM_LABEL
 from geodata.paths import REPO_ROOT
 from hotspots.hotspot_profile import HotspotProfile
 
@@ -78,7 +79,7 @@ def render_profile(profile: HotspotProfile, *, respond: tuple | None = None) -> 
         record_response_link(respond[0], profile.hotspot_id, respond[1])
     columns = st.columns(3)
     columns[0].metric("Incidents", f"{profile.incidents:,}")
-    columns[1].metric("Harm (CSS)", "n/a" if pd.isna(profile.harm) else f"{profile.harm:,.0f}")
+    columns[1].metric(HARM_LABEL, "n/a" if pd.isna(profile.harm) else f"{profile.harm:,.0f}")
     columns[2].metric("Persistence", profile.persistence or "unknown",
                       help="Change class of most of its hotspot cells against the previous "
                            "equal period: new, persistent, intensifying, diminishing.")

@@ -21,6 +21,7 @@ import streamlit as st
 
 from auth.roles import Viewer
 from config import get_config
+from config.harm import HARM_LABEL
 from config.response_types import get_response_types
 from geodata.crs import BNG
 from geodata.errors import DataValidationError
@@ -191,7 +192,7 @@ def monthly_chart(result: lib.ResponseEvaluation, *, measure: str = "count") -> 
             value = row.get(f"{key}_harm" if measure == "harm" else key)
             rows.append({"month": row["month"], "area": label, "value": value})
     frame = pd.DataFrame(rows, columns=["month", "area", "value"])
-    title = "Harm (CSS points)" if measure == "harm" else "Incidents"
+    title = HARM_LABEL if measure == "harm" else "Incidents"
     months = [row["month"] for row in result.monthly]
     lines = alt.Chart().mark_line(point=True).encode(
         x=alt.X("month:O", title="Month", scale=alt.Scale(domain=months)),
@@ -242,7 +243,7 @@ def render_evaluation(result: lib.ResponseEvaluation, rule: DisclosureRule | Non
     if rule is None and "target_harm_before" in extra:
         measure = st.radio("Chart", ["count", "harm"], horizontal=True,
                            key=f"response_chart_{extra.get('response_id')}",
-                           format_func={"count": "Incidents", "harm": "Harm (CSS)"}.get)
+                           format_func={"count": "Incidents", "harm": HARM_LABEL}.get)
     st.altair_chart(monthly_chart(result, measure=measure))
     st.caption("Dashed line: the response's first month. Each panel has its own scale.")
     st.dataframe(figures_table(result, rule), hide_index=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from config import AppConfig, Setting
+from config.harm import HARM_LABEL
 from geodata.reference import IOD_DOMAINS
 from hotspots.pipeline import latest_contiguous
 from ui.access import viewer
@@ -51,10 +52,46 @@ def _help(setting: Setting) -> str:
 
 
 def _slider(setting: Setting, *, label: str, key: str, value=None, help_extra: str = ""):
+    if key in st.session_state:  # the widget's own value rules (see follow_default)
+        value = None
+    else:
+        value = setting.default if value is None else value
     return st.slider(f"{label} ({setting.unit})" if setting.unit else label,
-                     min_value=setting.min, max_value=setting.max,
-                     value=setting.default if value is None else value,
+                     min_value=setting.min, max_value=setting.max, value=value,
                      step=setting.step, help=_help(setting) + help_extra, key=key)
+
+
+def snap_to_setting(value: float, setting: Setting) -> float:
+    """`value` as the setting's slider can hold it: a multiple of its step, within its range."""
+    step = setting.step
+    return float(min(max(round(value / step) * step, setting.min), setting.max))
+
+
+def follow_default(key: str, default: float | None) -> None:
+    """Keep a keyed widget on its default while the viewer has not moved it.
+
+    A keyed Streamlit widget keeps its value when its ``value=`` changes, so a slider whose
+    default depends on another choice (the back-tested smoothing distance of each crime
+    group) would keep the first group's default and still call it the default. When the
+    default changes and the widget holds the previous default, it moves to the new one; a
+    value the viewer chose is kept.
+    """
+    remembered = f"{key}__default"
+    previous = st.session_state.get(remembered)
+    if default is not None and previous is not None and previous != default and \
+            st.session_state.get(key) == previous:
+        st.session_state[key] = default
+    st.session_state[remembered] = default
+
+
+def default_bandwidth_shown(config: AppConfig, value: float) -> float:
+    """The default smoothing distance as the sidebar shows it (snapped to the slider; with the
+    viewer's disclosure floor), so a page can tell whether the viewer changed it."""
+    setting = config.setting("kde_bandwidth")
+    rule = current_rule()
+    if rule is not None:
+        setting = _floored(setting, rule.min_bandwidth_m)
+    return snap_to_setting(value, setting)
 
 
 def _number(setting: Setting, *, label: str, key: str):
@@ -120,7 +157,7 @@ def _floored(setting: Setting, floor: float) -> Setting:
                                                    f"this role (disclosure control).")
 
 
-MEASURES = {"count": "Incidents", "harm": "Harm (days of custody)"}
+MEASURES = {"count": "Incidents", "harm": HARM_LABEL}
 
 #: Plain labels of the expert settings; the technical term leads each help text
 #: (:data:`TECHNICAL_TERMS`), and the Glossary page explains both.
@@ -187,11 +224,11 @@ def map_filters(config: AppConfig, months: list[str], *, key: str,
             cell_setting = _floored(cell_setting, rule.min_cell_m)
         best = bandwidth_for(group) if bandwidth_for is not None else None
         if best is not None:
-            step = bandwidth_setting.step
-            best = float(min(max(round(best / step) * step, bandwidth_setting.min),
-                             bandwidth_setting.max))
+            best = snap_to_setting(best, bandwidth_setting)
+        follow_default(f"{key}_bandwidth", best)
         bandwidth = _slider(bandwidth_setting, label=PLAIN_LABELS["kde_bandwidth"],
-                            key=f"{key}_bandwidth", value=best, help_extra=(
+                            key=f"{key}_bandwidth", value=best,
+                            help_extra=(
                                 f" Default {best:g} m: the distance that best predicted the "
                                 f"latest stored month (see the Methods page)."
                                 if best is not None else ""))

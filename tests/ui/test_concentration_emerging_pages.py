@@ -23,7 +23,7 @@ def test_overview_shows_the_lorenz_chart_and_the_sentence():
     assert len(at.get("vega_lite_chart")) >= 2   # the trend chart and the Lorenz chart
     tables = [d.value for d in at.dataframe if "Generalised Gini" in d.value.columns]
     assert len(tables) == 1 and len(tables[0]) == 6
-    assert set(tables[0]["Measure"]) == {"Incidents", "Harm (CSS)"}
+    assert set(tables[0]["Measure"]) == {"Incidents", "Harm (days of custody)"}
     gini = tables[0].set_index(["Places", "Measure"])["Generalised Gini"]
     assert 0 < gini[("LSOAs", "Incidents")] < gini[("100 m cells", "Incidents")] < 1
 

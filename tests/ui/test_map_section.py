@@ -261,3 +261,56 @@ def test_presentation_steps_only_through_what_the_role_may_open():
     assert slugs(Viewer(name="p", role="public")) == ["humber"]   # no CSP page for public
     assert slugs(Viewer(name="p", role="partner")) == \
         ["humber"] + [a.slug for a in config.areas]
+
+
+def test_each_presentation_step_uses_its_own_areas_default_smoothing(monkeypatch):
+    from ui import cached, presentation
+    from ui.widgets import Filters
+
+    used = []
+    original = cached.hotspot_analysis
+
+    def recording(area_code, months, crime_group, **kwargs):
+        used.append((area_code, kwargs["bandwidth"]))
+        return original(area_code, months, crime_group, **kwargs)
+
+    monkeypatch.setattr(cached, "hotspot_analysis", recording)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    group = "Robbery"  # back-tested 400 m for the Humber, 100 m for Hull (shipped data)
+    at.selectbox(key="humber_group").set_value(group).run()
+    next(b for b in at.sidebar.button if b.label == "Presentation mode").click().run()
+    used.clear()
+    next(b for b in at.button if b.label == "Next ▶").click().run()
+    assert not at.exception
+    expected = {None: cached.default_bandwidth(None, group),
+                HULL: cached.default_bandwidth(HULL, group)}
+    assert expected[None] != expected[HULL]  # the shipped data back-test them differently
+    assert (HULL, expected[HULL]) in used and all(a == HULL for a, _ in used)
+    # A distance the viewer chose is kept for every area.
+    chosen = Filters(months=("2024-03",), crime_group=group, layers=(), imd_domain="IMD",
+                     bandwidth=expected[None] + 50, cell_size=100.0,
+                     threshold_method="top_percent", threshold_value=1.0, eps=None,
+                     min_samples=None, max_memory_mb=256.0, measure="count",
+                     risk_population="population")
+    assert presentation.step_filters(chosen, page_default=expected[None],
+                                     step_default=expected[HULL]).bandwidth == \
+        expected[None] + 50
+
+
+def test_the_smoothing_distance_follows_each_groups_default_until_the_viewer_moves_it():
+    from ui import cached
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    slider = at.slider(key="humber_bandwidth")
+    group = get_config().default_crime_group
+    assert slider.value == cached.default_bandwidth(None, group) == 100.0
+    # Robbery back-tests to 400 m on the shipped data: the slider moves there, and says so.
+    at.selectbox(key="humber_group").set_value("Robbery").run()
+    assert not at.exception and not at.warning
+    assert at.slider(key="humber_bandwidth").value == cached.default_bandwidth(
+        None, "Robbery") == 400.0
+    assert "Default 400 m" in at.slider(key="humber_bandwidth").help
+    # A distance the viewer chose is theirs: another group does not move it.
+    at.slider(key="humber_bandwidth").set_value(250.0).run()
+    at.selectbox(key="humber_group").set_value(group).run()
+    assert at.slider(key="humber_bandwidth").value == 250.0

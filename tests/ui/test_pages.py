@@ -107,8 +107,8 @@ def test_every_layer_with_harm_ranking_stays_light(run_csp):
     assert layer_ids(spec) == ["choropleth", "density", "risk", "change", "lsoa_boundaries",
                                "csp_boundaries", "predicted", "hotspots", "clusters"]
     table = at.dataframe[0].value
-    assert "Harm (CSS)" in table.columns
-    assert table["Harm (CSS)"].is_monotonic_decreasing  # ranked by harm
+    assert "Harm (days of custody)" in table.columns
+    assert table["Harm (days of custody)"].is_monotonic_decreasing  # ranked by harm
     legend = at.get("html")[0].proto.body
     assert "Change</b> (2024-03 against 2024-02)" in legend  # the month just before
     assert "Predicted hotspot cells" in legend
@@ -172,10 +172,10 @@ def test_hotspot_profile_follows_the_pick_and_the_url(run_csp):
     assert not at.exception
     assert at.query_params["hotspot"] == ["2"] or at.query_params["hotspot"] == "2"
     labels = [m.label for m in at.metric]
-    assert {"Incidents", "Harm (CSS)", "Persistence"} <= set(labels)
+    assert {"Incidents", "Harm (days of custody)", "Persistence"} <= set(labels)
     ranked = at.dataframe[0].value  # the ranked hotspot table beside the map
     # the profile's own "Incidents" (the CSP card has one too): the one just before its harm
-    harm_at = labels.index("Harm (CSS)")
+    harm_at = labels.index("Harm (days of custody)")
     shown = next(m for m in reversed(at.metric[:harm_at]) if m.label == "Incidents")
     # rows are named by the busiest street ("Hotspot 2 — Newland Avenue")
     row = ranked["Hotspot"].str.match(r"Hotspot 2( —|$)")
