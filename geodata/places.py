@@ -26,6 +26,12 @@ _NOT_STREETS = {"", "parking area", "supermarket", "petrol station", "shopping a
                 "prison", "airport/airfield", "hotel/motel", "theme/adventure park"}
 
 
+def is_street(name: str) -> bool:
+    """Whether a police.uk map point name is a street, not a kind of place ("Nightclub",
+    "Supermarket", "Parking Area"), which would name nothing a reader could find."""
+    return str(name).strip().lower() not in _NOT_STREETS
+
+
 def street_name(location: str | None) -> str:
     """``"On or near Hessle Road"`` → ``"Hessle Road"``; empty for missing text."""
     if location is None or (not isinstance(location, str) and pd.isna(location)):

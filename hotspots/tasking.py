@@ -127,7 +127,9 @@ def busiest_streets(incidents: pd.DataFrame, ids) -> dict[int, str]:
     -------
     dict of int to str
         Area id -> street. Ties go to the alphabetically first name, so the name does not
-        depend on row order. Areas whose incidents have no location are left out.
+        depend on row order. police.uk names of kinds of place ("Nightclub", "Supermarket",
+        :func:`geodata.places.is_street`) are not streets and are skipped. Areas whose
+        incidents have no street are left out.
     """
     ids = np.asarray(ids, dtype=np.int64)
     if len(ids) != len(incidents):
@@ -139,7 +141,10 @@ def busiest_streets(incidents: pd.DataFrame, ids) -> dict[int, str]:
     # parse each distinct location once (a few thousand map points, not every incident)
     codes, locations = pd.factorize(incidents["location"].to_numpy(dtype=object)[inside],
                                     use_na_sentinel=True)
-    parsed = np.array([street_name(v) or "" for v in locations] + [""], dtype=object)
+    from geodata.places import is_street  # on use: importing hotspots loads no geodata
+
+    names = [street_name(v) or "" for v in locations]
+    parsed = np.array([n if is_street(n) else "" for n in names] + [""], dtype=object)
     frame = pd.DataFrame({"id": ids[inside], "street": parsed[codes]})
     frame = frame[frame["street"] != ""]
     if frame.empty:

@@ -87,6 +87,15 @@ def test_busiest_street_names_each_area_and_breaks_ties_alphabetically():
     assert hotspot_names([1, 2], {1: "Alpha Road"}) == ["Hotspot 1 — Alpha Road", "Hotspot 2"]
 
 
+def test_a_kind_of_place_does_not_name_a_hotspot():
+    # police.uk names some map points by what is there: "On or near Nightclub" is busiest
+    # here, but a meeting cannot find "Nightclub" on a map, so the street comes next.
+    frame = pd.DataFrame({"location": ["On or near Nightclub"] * 3 + ["On or near Supermarket"]
+                          + ["On or near George Street"] * 2})
+    assert busiest_streets(frame, [1, 1, 1, 1, 1, 1]) == {1: "George Street"}
+    assert busiest_streets(frame.iloc[:4], [2, 2, 2, 2]) == {}
+
+
 def test_busiest_streets_checks_ids_length():
     with pytest.raises(ValueError, match="one value per incident row"):
         busiest_streets(pd.DataFrame({"location": ["a", "b"]}), [1])
