@@ -155,8 +155,10 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
     harm = filters.measure == "harm"
     unit = HARM_UNIT if harm else "incidents"
     if "density" in filters.layers and n_incidents:
-        surface = analysis.surface
-        image = deck.density_image(surface.density, surface.grid.bounds)
+        image = _density_image(area_code, filters.months, filters.crime_group,
+                               filters.bandwidth, filters.cell_size, filters.threshold_method,
+                               filters.threshold_value, filters.measure, rule,
+                               cached.store_version())
         layers.append(deck.density_layer(image))
         legend.update(density=image, density_title=f"{unit.capitalize()} per km² over the "
                                                    f"period")
@@ -207,6 +209,18 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
         legend["predicted_label"] = (f"the {coverage:g}% of {cells.cell_size:g} m cells "
                                      f"ranked highest by {cells.label}")
     return layers, legend, notes
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _density_image(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
+                   threshold_value, measure, rule, version) -> deck.DensityImage:
+    """The density layer's PNG of the selection's analysis (encoding it took 0.1 s on every
+    rerun of the Humber map)."""
+    surface = cached.hotspot_analysis(area_code, months, crime_group, bandwidth=bandwidth,
+                                      cell_size=cell_size, threshold_method=threshold_method,
+                                      threshold_value=threshold_value, measure=measure,
+                                      disclosure=rule).surface
+    return deck.density_image(surface.density, surface.grid.bounds)
 
 
 def _gi_records(area_code: str | None, filters: Filters, *, exact: bool = True) -> list[dict]:
@@ -339,15 +353,21 @@ def _street_labels(version: int) -> pd.DataFrame:
     return street_labels(cached.map_point_names()[["location", "x", "y"]])
 
 
-def _street_records(area_code: str | None) -> pd.DataFrame:
+def _street_records(area_code: str | None) -> list[dict]:
     """Street labels inside the area (a CSP role's page never carries another CSP's), from
-    every stored incident, cached per store version."""
-    labels = _street_labels(cached.store_version())
+    every stored incident, as layer records made once per store version and area (shared:
+    read only)."""
+    return _area_street_records(cached.store_version(), area_code)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _area_street_records(version: int, area_code: str | None) -> list[dict]:
+    labels = _street_labels(version)
     if labels.empty:
-        return labels
+        return []
     inside = shapely.contains_xy(cached.study_area(area_code),
                                  labels["x"].to_numpy(), labels["y"].to_numpy())
-    return labels[inside]
+    return deck.street_label_records(labels[inside])
 
 
 _SIZE_JS = """
