@@ -25,9 +25,10 @@ from auth.users import UserStore
 from config import get_config
 from config.harm import HARM_LABEL
 from geodata.crs import lonlat_to_bng
-from geodata.ingest import open_store
+from geodata.ingest import ingest_files, open_store
 from geodata.responses import FILE_NAME, ResponseStore
-from tests.browser.conftest import ARTIFACTS, _serve, sign_in
+from hotspots.responses import MIN_SYNTHETIC_PRE
+from tests.browser.conftest import ARTIFACTS, REPO, _serve, sign_in
 from tests.support.attacker import images_in, isolated, nearest_peak_distance
 from tests.support.frames import chart_data, coordinates, deck_vertices, public_vertices, tables
 
@@ -38,6 +39,10 @@ HULL = "E06000010"
 PERIOD = ("2024-01", "2024-02", "2024-03")  # the pages' default: the latest three months
 START = "2024-03"                           # responses start here: months before and after
 SINCE = "2024-03"                           # the meeting: 2024-03 against 2024-02
+# Earlier months (the shipped 2022-01 relabelled): with them the busy corner's evaluation
+# has the months before its start that an analyst's synthetic control needs.
+HISTORY = tuple(f"2023-{m:02d}" for m in range(6, 13))
+PRE = len(HISTORY) + 2  # 2023-06 to 2024-02
 BUSY_TITLE = "Evening patrols on the busy corner (tasking attack)"
 QUIET_TITLE = "Lighting on the quiet lane (tasking attack)"
 REFUSED = "You do not have access to this page."
@@ -49,9 +54,17 @@ GENERALISE_M = 50.0  # DisclosureRule.generalise_m: a drawn place's vertices are
 def tasking(tmp_path_factory, chromium_path):
     folder = tmp_path_factory.mktemp("tasking")
     store = open_store(folder / "store")
+    history = pd.read_csv(REPO / "data" / "crime" / "2022-01-humberside-street.csv", dtype=str,
+                          keep_default_na=False)
+    copies = []
+    for month in HISTORY:  # months enough before the start for a synthetic control
+        copies.append(folder / f"{month}-humberside-street.csv")
+        history.assign(Month=month).to_csv(copies[-1], index=False)
+    ingest_files(copies, store=store, user="test")
     incidents = store.query(in_area=None, columns=["lon", "lat", "x", "y", "lad_code",
                                                     "crime_type", "in_area", "month"])
     alone, hull_alone, hull = _selection(incidents)
+    assert len(alone) >= 10 and len(hull_alone) >= 1, (len(alone), len(hull_alone))
     # the quiet lane: a 200 m square on one isolated incident of the period (1 incident)
     quiet_xy = hull_alone[0]
     quiet = shapely.box(quiet_xy[0] - 100, quiet_xy[1] - 100, quiet_xy[0] + 100,
@@ -171,6 +184,13 @@ def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(brow
             responses += _open(page, frames, url,
                                f"responses?area={HULL}&response={ids[chosen]}", "vsec")
             page.get_by_text("Did it work?").first.wait_for(timeout=60_000)
+            if chosen == "busy":  # as many months before as a synthetic control needs
+                first = len(frames)
+                months_before = page.get_by_role("spinbutton", name="Months before the start")
+                months_before.fill(str(PRE))
+                months_before.press("Enter")
+                _settle(page)
+                responses += frames[first:]
         page.screenshot(path=str(ARTIFACTS / "tasking-partner-responses.png"))
         meeting = _open(page, frames, url, f"since-last-meeting?area=hull&since={SINCE}",
                         "vsec")
@@ -178,19 +198,23 @@ def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(brow
         page.screenshot(path=str(ARTIFACTS / "tasking-partner-meeting.png"))
     text = b"".join(responses).decode("latin-1")
     assert QUIET_TITLE in text and BUSY_TITLE in text  # the page listed both
+    listed = next(t for t in tables(responses) if "Title" in t.columns)
+    assert {"Place", "Area (km²)"}.isdisjoint(listed.columns), list(listed.columns)
     # 1. Counts: "<5" or multiples of 5, in tooltips, tables and the chart, on both pages.
     for name, received in (("responses", responses), ("meeting", meeting)):
         counts = _counts(received)
         assert len(counts) >= 4, f"{name}: too few counts found to judge: {counts}"
         leaked = [c for c in counts if not _disclosed(c)]
         assert not leaked, f"{name}: counts a partner may not read: {leaked[:10]}"
-    assert "<5" in _counts(responses)  # the quiet lane's evaluation, suppressed
+    counts = _counts(responses)
+    assert "<5" in counts, f"no suppressed count on the responses page: {counts}"
     # 2. No harm and no synthetic control for partners.
     for received in (responses, meeting):
         blob = b"".join(received).decode("latin-1")
         assert HARM_LABEL not in blob and "_harm" not in blob
         assert "Synthetic control**" not in blob and "RMSPE" not in blob
         assert "placebo" not in blob.lower()
+    assert PRE >= MIN_SYNTHETIC_PRE and f"{PRE} month(s) before the start" in text
     assert "synthetic control under disclosure control" in text.lower()
     # 3. Geometry: every derived coordinate (hotspot outlines, response places) keeps its
     #    distance from isolated incidents; the quiet lane's outline is absent, raw or snapped.
