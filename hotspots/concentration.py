@@ -57,7 +57,7 @@ import json
 import math
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -271,23 +271,70 @@ def bootstrap_gini(index, n_places: int, *, weights=None, replicates: int = 500,
     if idx.size and (idx.min() < 0 or idx.max() >= n_places):
         raise ValueError(f"The 'index' parameter of {func} must hold places in [0, "
                          f"{n_places}). Got values from {idx.min()} to {idx.max()} instead.")
-    n = idx.size
-    if n == 0:
-        return float("nan"), float("nan")
     w = None if weights is None else as_float_array(weights, "weights", func)
-    rng = np.random.default_rng(seed)
-    # Only the places that hold incidents matter: compress them to 0..k-1.
-    used, compact = np.unique(idx, return_inverse=True)
-    stats = np.empty(replicates)
-    for r in range(replicates):
-        draw = rng.integers(0, n, n)
-        sums = np.bincount(compact[draw], weights=None if w is None else w[draw],
-                           minlength=used.size)
-        stats[r] = _generalise(_gini_nonzero(sums[sums > 0], n_places), n_places, float(n))
-    q_lo, q_hi = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])
-    observed = np.bincount(compact, weights=w, minlength=used.size)
-    g = _generalise(_gini_nonzero(observed[observed > 0], n_places), n_places, float(n))
-    return float(2 * g - q_hi), float(2 * g - q_lo)
+    return _bootstrap_intervals([(idx, n_places, w)], replicates=replicates, seed=seed,
+                                level=level)[0]
+
+
+def _gini_of_counts(counts: np.ndarray, n_places: int) -> float:
+    """:func:`_gini_nonzero` of whole counts (> 0) without sorting them: places holding the
+    same count take consecutive ranks, so the ranked sum is a sum over distinct counts."""
+    total = float(counts.sum())
+    if total <= 0:
+        return float("nan")
+    per_value = np.bincount(counts)             # places holding 0, 1, 2, ... incidents
+    values = np.flatnonzero(per_value)
+    places = per_value[values].astype(np.float64)
+    first = n_places - counts.size + 1 + np.concatenate(([0.0], np.cumsum(places)[:-1]))
+    rank_sums = places * first + places * (places - 1) / 2
+    ranked = float(np.dot(values.astype(np.float64), rank_sums))
+    return 2.0 * ranked / (n_places * total) - (n_places + 1.0) / n_places
+
+
+def _bootstrap_intervals(specs, *, replicates: int, seed: int | None,
+                         level: float) -> list[tuple[float, float]]:
+    """The basic bootstrap interval of :func:`bootstrap_gini` for each ``(index, n_places,
+    weights)`` of `specs` (validated), in order.
+
+    Specs with the same number of incidents share one stream of resamples: each draws exactly
+    what it would draw alone with `seed` (the same generator, the same calls), so the result
+    is that of separate calls while the draws are made once (a concentration table resamples
+    the same incidents for three kinds of place and two measures).
+    """
+    out: list[tuple[float, float] | None] = [None] * len(specs)
+    by_size: dict[int, list[int]] = {}
+    for position, (idx, _, _) in enumerate(specs):
+        by_size.setdefault(int(np.asarray(idx).size), []).append(position)
+    for n, positions in by_size.items():
+        if n == 0:
+            for position in positions:
+                out[position] = (float("nan"), float("nan"))
+            continue
+        prepared = []
+        for position in positions:
+            idx, n_places, w = specs[position]
+            used, compact = np.unique(np.asarray(idx), return_inverse=True)
+            prepared.append((compact, used.size, n_places, w))
+        rng = np.random.default_rng(seed)
+        stats = np.empty((len(positions), replicates))
+        for r in range(replicates):
+            draw = rng.integers(0, n, n)
+            for j, (compact, k, n_places, w) in enumerate(prepared):
+                if w is None:
+                    sums = np.bincount(compact[draw], minlength=k)
+                    g = _gini_of_counts(sums[sums > 0], n_places)
+                else:
+                    sums = np.bincount(compact[draw], weights=w[draw], minlength=k)
+                    g = _gini_nonzero(sums[sums > 0], n_places)
+                stats[j, r] = _generalise(g, n_places, float(n))
+        for j, position in enumerate(positions):
+            compact, k, n_places, w = prepared[j]
+            q_lo, q_hi = np.nanquantile(stats[j], [(1 - level) / 2, (1 + level) / 2])
+            observed = np.bincount(compact, weights=w, minlength=k)
+            g = _generalise(_gini_nonzero(observed[observed > 0], n_places), n_places,
+                            float(n))
+            out[position] = (float(2 * g - q_hi), float(2 * g - q_lo))
+    return out
 
 
 @dataclass(frozen=True)
@@ -503,17 +550,21 @@ def concentration_table(incidents: pd.DataFrame, *, study_area, lsoa_codes: Iter
         One per kind of place (:data:`PLACE_KINDS` order) and measure (count, then harm).
     """
     lsoa_codes = list(lsoa_codes)
-    out = []
+    out, specs = [], []
     weights = None if harm is None else incidents[harm].to_numpy(dtype=np.float64)
     for kind in PLACE_KINDS:
         index, n_places = place_index(incidents, kind, study_area=study_area,
                                       lsoa_codes=lsoa_codes, universe=universe,
                                       cell_size=cell_size)
-        out.append(concentration(index, n_places, place=kind, replicates=replicates,
-                                 seed=seed))
-        if weights is not None:
-            out.append(concentration(index, n_places, place=kind, weights=weights,
-                                     replicates=replicates, seed=seed))
+        for measure_weights in ([None] if weights is None else [None, weights]):
+            out.append(concentration(index, n_places, place=kind, weights=measure_weights,
+                                     replicates=0))
+            specs.append((np.asarray(index, dtype=np.int64), n_places, measure_weights))
+    if replicates:  # the same intervals as concentration() gives each, resampled once
+        replicates = check_int(replicates, "replicates", "concentration_table", low=10)
+        intervals = _bootstrap_intervals(specs, replicates=replicates, seed=seed, level=0.95)
+        out = [replace(result, ci_low=low, ci_high=high)
+               for result, (low, high) in zip(out, intervals)]
     return out
 
 

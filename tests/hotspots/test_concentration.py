@@ -11,9 +11,11 @@ import pytest
 import shapely
 
 from hotspots.concentration import (
+    _gini_of_counts,
     bootstrap_gini,
     concentration,
     concentration_sentence,
+    concentration_table,
     generalised_gini,
     gini,
     lorenz_curve,
@@ -79,6 +81,37 @@ def test_bootstrap_is_seeded_and_collapses_without_variation():
     a = bootstrap_gini(index, 100, replicates=200, seed=4)
     assert a == bootstrap_gini(index, 100, replicates=200, seed=4)
     assert a[0] < a[1]
+
+
+def test_the_table_resamples_once_and_gives_each_measure_its_own_interval():
+    # One stream of resamples shared by the three kinds of place and both measures must give
+    # exactly the intervals that concentration() computes for each on its own.
+    rng = np.random.default_rng(7)
+    incidents = pd.DataFrame({"x": rng.uniform(0, 2000, 400), "y": rng.uniform(0, 1000, 400),
+                              "lsoa21cd": rng.choice(["A", "B", "C", "D"], 400),
+                              "harm": rng.gamma(1.0, 30.0, 400)})
+    area = shapely.box(0, 0, 2000, 1000)
+    universe = incidents[["x", "y"]].round(-1).drop_duplicates()
+    incidents[["x", "y"]] = incidents[["x", "y"]].round(-1)
+    table = concentration_table(incidents, study_area=area, lsoa_codes=list("ABCDE"),
+                                universe=universe, replicates=60, seed=3)
+    assert [(r.place, r.measure) for r in table] == [
+        (kind, measure) for kind in ("map_point", "cell", "lsoa") for measure in ("count", "harm")]
+    for result in table:
+        index, n = place_index(incidents, result.place, study_area=area,
+                               lsoa_codes=list("ABCDE"), universe=universe)
+        alone = concentration(index, n, place=result.place, replicates=60, seed=3,
+                              weights=incidents["harm"] if result.measure == "harm" else None)
+        assert (result.ci_low, result.ci_high) == (alone.ci_low, alone.ci_high)
+        assert result.ci_low < result.ci_high
+
+
+def test_the_gini_of_whole_counts_needs_no_sort():
+    rng = np.random.default_rng(2)
+    counts = rng.poisson(2.0, 500)
+    counts = counts[counts > 0]
+    assert _gini_of_counts(counts, 800) == pytest.approx(
+        gini(np.concatenate([counts, np.zeros(800 - counts.size)])), abs=1e-12)
 
 
 def test_concentration_counts_and_harm():
