@@ -77,9 +77,12 @@ def warm_up(*, defaults: bool = True) -> dict[str, float]:
     step("aggregates", aggregates)
 
     def streets() -> None:
-        from ui.map_view import _street_labels
+        from ui.map_view import _area_street_records, _street_labels
 
-        _street_labels(cached.store_version())
+        version = cached.store_version()
+        _street_labels(version)
+        for area_code in (None, *get_config().area_codes):
+            _area_street_records(version, area_code)
         cached.map_point_names()
     step("streets", streets)
     if defaults:
