@@ -149,7 +149,7 @@ def _predicted_coverage(filters: Filters) -> float:
 
 
 def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
-                     analysis, rule: DisclosureRule | None) -> tuple[list, dict, list[str]]:
+                     rule: DisclosureRule | None) -> tuple[list, dict, list[str]]:
     """Density, risk, predicted and change layers with their legend entries and notes."""
     layers, legend, notes = [], {}, []
     harm = filters.measure == "harm"
@@ -532,7 +532,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     layers = []
     if "choropleth" in filters.layers:
         layers.append(deck.choropleth_layer(_lsoa_records(area_code, filters)))
-    extra, legend, notes = _analysis_layers(area_code, filters, n_incidents, analysis, rule)
+    extra, legend, notes = _analysis_layers(area_code, filters, n_incidents, rule)
     layers += [layer for layer in extra
                if layer.id in ("density", "risk", "change", "emerging", "gi_star")]
     if "lsoa_boundaries" in filters.layers:

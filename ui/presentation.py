@@ -114,3 +114,36 @@ def step_filters(filters, *, page_default: float, step_default: float):
     if abs(filters.bandwidth - page_default) > 1e-9:
         return filters
     return dataclasses.replace(filters, bandwidth=step_default)
+
+
+def present(config: AppConfig, current, filters, *, start: str,
+            page_area: str | None) -> None:
+    """The page in presentation mode: chrome hidden, the stepper, the current step's map
+    (with its own default smoothing distance, :func:`step_filters`), and nothing else.
+
+    Parameters
+    ----------
+    config : AppConfig
+        Settings.
+    current : auth.roles.Viewer
+        Who is looking (:func:`steps_for`).
+    filters : ui.widgets.Filters
+        The page's selection.
+    start : str
+        The step shown first (a CSP's slug or :data:`HUMBER`).
+    page_area : str or None
+        The area whose default the page's smoothing slider shows (None: the Humber).
+    """
+    from ui import cached
+    from ui.map_view import render_map_section
+    from ui.widgets import default_bandwidth_shown
+
+    hide_chrome()
+    area_code, name = stepper(steps_for(config, current), start=start)
+    shown = step_filters(
+        filters, page_default=default_bandwidth_shown(
+            config, cached.default_bandwidth(page_area, filters.crime_group)),
+        step_default=default_bandwidth_shown(
+            config, cached.default_bandwidth(area_code, filters.crime_group)))
+    render_map_section(area_code, shown, config, title=f"{name}: {filters.crime_group}",
+                       present=True, details=False)

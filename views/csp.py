@@ -10,7 +10,7 @@ from ui.map_view import freshness_caption, render_map_section
 from ui.places import find_a_place
 from ui.summary_view import csp_cards, trend_chart
 from ui.tasking_view import tasking_pack
-from ui.widgets import default_bandwidth_shown, map_filters, ward_filter
+from ui.widgets import map_filters, ward_filter
 
 
 def render(area_code: str) -> None:
@@ -31,16 +31,7 @@ def render(area_code: str) -> None:
         f" in {cached.wards().set_index('ward_code').loc[ward, 'ward_name']} ward"
 
     if presentation.active():
-        presentation.hide_chrome()
-        steps = presentation.steps_for(config, current)
-        code, name = presentation.stepper(steps, start=area.slug)
-        shown = presentation.step_filters(
-            filters, page_default=default_bandwidth_shown(
-                config, cached.default_bandwidth(map_area, filters.crime_group)),
-            step_default=default_bandwidth_shown(
-                config, cached.default_bandwidth(code, filters.crime_group)))
-        render_map_section(code, shown, config, title=f"{name}: {filters.crime_group}",
-                           present=True, details=False)
+        presentation.present(config, current, filters, start=area.slug, page_area=map_area)
         st.stop()
 
     presentation.start_button(key=area.slug)

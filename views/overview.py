@@ -9,7 +9,7 @@ from ui.concentration_view import concentration_section
 from ui.map_view import freshness_caption, render_map_section
 from ui.places import find_a_place
 from ui.summary_view import csp_cards, summary_table, trend_chart
-from ui.widgets import default_bandwidth_shown, map_filters
+from ui.widgets import map_filters
 
 config = get_config()
 focus = find_a_place(key="humber", lad_code=None)
@@ -17,16 +17,7 @@ filters = map_filters(config, cached.available_months(), key="humber",
                       bandwidth_for=lambda group: cached.default_bandwidth(None, group))
 
 if presentation.active():
-    presentation.hide_chrome()
-    steps = presentation.steps_for(config, viewer())
-    area_code, name = presentation.stepper(steps, start=presentation.HUMBER)
-    shown = presentation.step_filters(
-        filters, page_default=default_bandwidth_shown(
-            config, cached.default_bandwidth(None, filters.crime_group)),
-        step_default=default_bandwidth_shown(
-            config, cached.default_bandwidth(area_code, filters.crime_group)))
-    render_map_section(area_code, shown, config, title=f"{name}: {filters.crime_group}",
-                       present=True, details=False)
+    presentation.present(config, viewer(), filters, start=presentation.HUMBER, page_area=None)
     st.stop()
 
 presentation.start_button(key="humber")

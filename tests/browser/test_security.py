@@ -21,13 +21,12 @@ from geodata.incidents import POLICE_UK_COLUMNS
 from geodata.ingest import ingest_files, open_store
 from tests.browser.conftest import ARTIFACTS, _serve, sign_in
 from tests.support.attacker import images_in, isolated, nearest_peak_distance, peaks_bng
+from tests.support.frames import coordinates, public_vertices
 
 pytestmark = pytest.mark.browser
 
 ATTACK = "<img src=x onerror=alert(1)>"
 PASSWORD = "correct horse battery"
-PAIR = re.compile(r"\[\s*(-?\d{1,2}\.\d+)\s*,\s*(-?\d{1,2}\.\d+)\s*\]")
-LONLAT = re.compile(r'"lon"\s*:\s*(-?\d{1,2}\.\d+)\s*,\s*"lat"\s*:\s*(-?\d{1,2}\.\d+)')
 # Hull (E06000010) with a margin for the density grid's padding, in degrees.
 HULL_BOX = (-0.50, 53.68, -0.14, 53.86)
 
@@ -85,28 +84,6 @@ def _settle(page) -> None:
     page.wait_for_timeout(1000)
 
 
-def _coordinates(frames: list[bytes]) -> set[tuple[float, float]]:
-    text = b"".join(frames).decode("latin-1")
-    pairs = {(float(a), float(b)) for a, b in PAIR.findall(text)}
-    pairs |= {(float(a), float(b)) for a, b in LONLAT.findall(text)}
-    return {(lon, lat) for lon, lat in pairs if -9 < lon < 2 and 49 < lat < 61}
-
-
-def _public_vertices() -> set[tuple[float, float]]:
-    """Vertices of the published boundaries (LSOAs, wards, local authorities) as the deck
-    sends them: these are public geography, not derived from incidents."""
-    from geodata.reference import load_lad_boundaries, load_lsoa_table, load_wards
-    from ui.deck import polygon_records
-
-    lsoas = load_lsoa_table()
-    vertices = set()
-    for frame in (lsoas, load_wards(lsoas), load_lad_boundaries()):
-        for record in polygon_records(frame, []):
-            for ring in record["polygon"]:
-                vertices.update((lon, lat) for lon, lat in ring)
-    return vertices
-
-
 def _image_corners(blob: bytes) -> set[tuple[float, float]]:
     corners = set()
     for _, found in images_in(blob):
@@ -140,7 +117,7 @@ def test_csp_user_receives_nothing_from_outside_their_csp(browser, accounts):
         page.screenshot(path=str(ARTIFACTS / "role-csp.png"), full_page=False)
         nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
         assert "East Riding" not in nav and "Humber overview" not in nav and "Data" not in nav
-        seen = _coordinates(frames)
+        seen = coordinates(frames)
         assert seen, "no map coordinates were captured at all"
         lon0, lat0, lon1, lat1 = HULL_BOX
         outside = [p for p in seen if not (lon0 <= p[0] <= lon1 and lat0 <= p[1] <= lat1)]
@@ -168,9 +145,9 @@ def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(brow
             assert distances.min() > 250, distances.min()
         # 2. Geometry: every coordinate that is not a published boundary vertex or an image
         #    corner (outlines, predicted cells) keeps its distance from isolated incidents.
-        seen = _coordinates(frames)
+        seen = coordinates(frames)
         assert seen, f"no map coordinates captured in {len(frames)} frames"
-        derived = sorted(seen - _public_vertices() - _image_corners(blob))
+        derived = sorted(seen - public_vertices() - _image_corners(blob))
         assert derived, "no outline reached the browser"
         x, y = lonlat_to_bng([p[0] for p in derived], [p[1] for p in derived])
         distances = nearest_peak_distance(alone, np.column_stack([x, y]))
