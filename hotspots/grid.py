@@ -9,8 +9,11 @@ y0 + (j + 0.5) * cell_size)`` for column ``i`` and row ``j``.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,6 +213,31 @@ def cells_within(grid: Grid, geometry: Polygon | MultiPolygon | GeometryCollecti
     if type(geometry) is GeometryCollection:
         parts = [g for g in shapely.get_parts(geometry) if isinstance(g, (Polygon, MultiPolygon))]
         geometry = shapely.union_all(parts) if parts else Polygon()
+    # The same study area is masked on the same grid several times per analysis (the
+    # current and previous periods, change, concentration): remember the last few masks.
+    key = (grid, hashlib.blake2b(shapely.to_wkb(geometry), digest_size=16).digest())
+    with _MASKS_LOCK:
+        known = _MASKS.get(key)
+        if known is not None:
+            _MASKS.move_to_end(key)
+            return known.copy()
+    mask = _cells_within(grid, geometry)
+    with _MASKS_LOCK:
+        _MASKS[key] = mask.copy()
+        while len(_MASKS) > _MASKS_KEPT:
+            _MASKS.popitem(last=False)
+    return mask
+
+
+#: How many (grid, geometry) masks :func:`cells_within` remembers (the Humber at 50 m is
+#: 2.9 MB each).
+_MASKS_KEPT = 12
+_MASKS: OrderedDict = OrderedDict()
+_MASKS_LOCK = threading.Lock()
+
+
+def _cells_within(grid: Grid, geometry: Polygon | MultiPolygon) -> np.ndarray:
+    """:func:`cells_within` without validation or memory."""
     mask = np.zeros(grid.shape, dtype=bool)
     if geometry.is_empty:
         return mask

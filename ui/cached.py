@@ -277,7 +277,7 @@ def selected_incidents(area_code: str | None, months: tuple[str, ...],
     return _selected_incidents(area_code, months, crime_group, store_version())
 
 
-@st.cache_data(show_spinner="Reading incidents from the store…", max_entries=64)
+@st.cache_data(show_spinner="Reading incidents from the store…", max_entries=128)
 def _selected_incidents(area_code: str | None, months: tuple[str, ...], crime_group: str,
                         version: int) -> pd.DataFrame:
     group = get_config().crime_group(crime_group)
@@ -400,16 +400,35 @@ def hotspot_analysis(area_code: str | None, months: tuple[str, ...], crime_group
                      threshold_method, threshold_value, measure, disclosure, store_version())
 
 
-@st.cache_data(show_spinner="Computing the density surface and hotspots…", max_entries=32)
+# A resource, not data: every page reads the selection's analysis three or four times a
+# rerun, and unpickling a copy (surfaces of 2.9M cells, outlines as WKB) cost 60 ms each
+# time for the Humber. Callers share one object, so its arrays are made read-only.
+@st.cache_resource(show_spinner="Computing the density surface and hotspots…",
+                   max_entries=64)
 def _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
               threshold_value, measure, disclosure, version) -> HotspotsWithChange:
-    return hotspots_with_change(
+    return _read_only(hotspots_with_change(
         lambda period: selected_incidents(area_code, tuple(period), crime_group),
         months=months, stored_months=available_months(),
         study_area=study_area(area_code),
         lsoas=lsoa_table(), bandwidth=bandwidth, cell_size=cell_size,
         threshold_method=threshold_method, threshold_value=threshold_value,
-        weight=None if disclosure is not None else _weight(measure), disclosure=disclosure)
+        weight=None if disclosure is not None else _weight(measure), disclosure=disclosure))
+
+
+def _read_only(value, _seen=None):
+    """`value` with every NumPy array inside its dataclasses made read-only (in place), so a
+    caller changing a shared cached result fails loudly instead of changing it for all."""
+    seen = set() if _seen is None else _seen
+    if id(value) in seen:
+        return value
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            _read_only(getattr(value, field.name), seen)
+    return value
 
 
 def clusters(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
@@ -421,7 +440,7 @@ def clusters(area_code: str | None, months: tuple[str, ...], crime_group: str, *
                      measure, disclosure, store_version())
 
 
-@st.cache_data(show_spinner="Clustering incidents (DBSCAN)…", max_entries=32)
+@st.cache_data(show_spinner="Clustering incidents (DBSCAN)…", max_entries=64)
 def _clusters(area_code, months, crime_group, eps, min_samples, max_memory_mb, measure,
               disclosure, version) -> pipeline.ClusterAnalysis:
     return pipeline.cluster_analysis(
@@ -486,7 +505,7 @@ def predicted(area_code: str | None, months: tuple[str, ...], crime_group: str, 
     return _predicted(area_code, months, crime_group, coverage, disclosure, store_version())
 
 
-@st.cache_data(show_spinner="Scoring cells with the default method…", max_entries=16)
+@st.cache_data(show_spinner="Scoring cells with the default method…", max_entries=64)
 def _predicted(area_code, months, crime_group, coverage, disclosure,
                version) -> pipeline.PredictedCells:
     return pipeline.predicted_cells(
@@ -595,7 +614,7 @@ def need_table(area_code: str | None, months: tuple[str, ...], crime_group: str,
                        threshold_value, measure, disclosure, store_version())
 
 
-@st.cache_data(show_spinner="Building the need table…", max_entries=16)
+@st.cache_data(show_spinner="Building the need table…", max_entries=64)
 def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
                 threshold_value, measure, disclosure, version) -> pd.DataFrame:
     incidents = selected_incidents(area_code, months, crime_group)
@@ -629,7 +648,7 @@ def hotspot_profile(area_code: str | None, months: tuple[str, ...], crime_group:
                             store_version())
 
 
-@st.cache_data(show_spinner="Profiling the hotspot…", max_entries=64)
+@st.cache_data(show_spinner="Profiling the hotspot…", max_entries=96)
 def _hotspot_profile(area_code, months, crime_group, hotspot_id, bandwidth, cell_size,
                      threshold_method, threshold_value, measure, version):
     incidents = selected_incidents(area_code, months, crime_group)
@@ -643,7 +662,7 @@ def _hotspot_profile(area_code, months, crime_group, hotspot_id, bandwidth, cell
                             hotspot_ids=[hotspot_id])[hotspot_id]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=64)
 def _hotspot_ids(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
                  threshold_value, measure, version) -> np.ndarray:
     """The hotspot holding each selected incident (-1 for none), as profiles need."""

@@ -55,9 +55,28 @@ def figures_table(results, *, exact: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The section's heading, also its expander's label.
+SECTION_LABEL = "How concentrated is it? Lorenz curves and Gini coefficients"
+
+
 def concentration_section(area_code: str | None, months: tuple[str, ...],
-                          crime_group: str) -> None:
-    """The Lorenz chart (with the diagonal), the sentence and the figures of a selection."""
+                          crime_group: str, *, key: str) -> None:
+    """The Lorenz chart (with the diagonal), the sentence and the figures of a selection, in
+    an expander computed only while it is open.
+
+    The figures need a bootstrap over three kinds of place (a sixth of an overview rerun),
+    and they sit below the fold: a page computes them only once its viewer opens the
+    section, and again on each selection change while it stays open. `key` names the
+    expander (its open state lives in ``st.session_state[f"{key}_concentration"]``).
+    """
+    with st.expander(SECTION_LABEL, key=f"{key}_concentration", on_change="rerun") as section:
+        if not section.open:
+            return
+        _concentration_figures(area_code, months, crime_group)
+
+
+def _concentration_figures(area_code: str | None, months: tuple[str, ...],
+                           crime_group: str) -> None:
     rule = current_rule()
     results = cached.concentration(area_code, months, crime_group)
     if rule is not None:  # counts only: a harm total with known weights gives counts back

@@ -211,7 +211,7 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
     return layers, legend, notes
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=64)
 def _density_image(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
                    threshold_value, measure, rule, version) -> deck.DensityImage:
     """The density layer's PNG of the selection's analysis (encoding it took 0.1 s on every
@@ -475,6 +475,42 @@ def _chart_key(map_key: str, width: int, height: int, full: bool) -> str:
         else f"{map_key}_{width}x{height}"
     st.session_state[remembered] = chart_key
     return chart_key
+
+
+def precompute_map(area_code: str | None, filters: Filters) -> None:
+    """Compute, into the process's caches, what an analyst's map of `filters` draws.
+
+    The same cached calls, with the same arguments, as :func:`render_map_section` makes for
+    an analyst (no disclosure rule) with `filters`: the selection's incidents and analysis,
+    clusters, the density image and predicted cells (when those layers are on) and the
+    profile of the hotspot shown first. The server's warm-up (:mod:`ui.warmup`) runs it for
+    every area's default view of each crime group, so switching the group finds it ready.
+    """
+    n_incidents = len(cached.selected_incidents(area_code, filters.months,
+                                                filters.crime_group))
+    analysis = cached.hotspot_analysis(area_code, filters.months, filters.crime_group,
+                                       bandwidth=filters.bandwidth,
+                                       cell_size=filters.cell_size,
+                                       threshold_method=filters.threshold_method,
+                                       threshold_value=filters.threshold_value,
+                                       measure=filters.measure, disclosure=None)
+    cached.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
+                    min_samples=filters.min_samples, max_memory_mb=filters.max_memory_mb,
+                    measure=filters.measure, disclosure=None)
+    if "density" in filters.layers and n_incidents:
+        _density_image(area_code, filters.months, filters.crime_group, filters.bandwidth,
+                       filters.cell_size, filters.threshold_method, filters.threshold_value,
+                       filters.measure, None, cached.store_version())
+    if "predicted" in filters.layers:
+        cached.predicted(area_code, filters.months, filters.crime_group,
+                         coverage=_predicted_coverage(filters), disclosure=None)
+    if "hotspots" in filters.layers and len(analysis.outlines):
+        first = min(int(i) for i in analysis.outlines["hotspot_id"])
+        cached.hotspot_profile(area_code, filters.months, filters.crime_group, first,
+                               bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                               threshold_method=filters.threshold_method,
+                               threshold_value=filters.threshold_value,
+                               measure=filters.measure)
 
 
 def render_map_section(area_code: str | None, filters: Filters, config: AppConfig, *,

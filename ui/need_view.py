@@ -45,6 +45,20 @@ KEY_COLUMNS = ("LSOA", "In a hotspot", "Incidents", RATE, "Change", "Change (%)"
 HARM_COLUMNS = {"harm": HARM, "harm_per_1000": HARM_RATE}
 
 
+def need_table(config: AppConfig, area_code: str | None, months: tuple[str, ...],
+               crime_group: str, *, measure: str = "count",
+               rule: DisclosureRule | None = None) -> pd.DataFrame:
+    """The Need page's LSOA table (:func:`ui.cached.need_table`), its "in a hotspot" flag
+    from the hotspots at the area's back-tested bandwidth and the default threshold."""
+    return cached.need_table(
+        area_code, months, crime_group,
+        bandwidth=cached.default_bandwidth(area_code, crime_group),
+        cell_size=float(config.setting("kde_cell_size").default),
+        threshold_method=str(config.setting("hotspot_threshold_method").default),
+        threshold_value=float(config.setting("hotspot_top_percent").default),
+        measure=measure, disclosure=rule)
+
+
 def share_note(summary: pd.DataFrame, months: tuple[str, ...], crime_group: str,
                config: AppConfig) -> None:
     """Which data and months each CSP's share comes from, and why published shares differ."""

@@ -6,8 +6,9 @@ pages, as "after a start". It does per-process work only: importing the page mod
 loading the reference tables (LSOAs, wards, districts), the area unions, their map outlines, the current store
 version's per-ingest aggregates and street labels, and the back-tested default bandwidths
 (read from beside the store, or computed and stored there once per ingest when missing:
-:func:`ui.cached.precompute_defaults`). It computes no selection's analysis: the pages'
-figures still come from their own selections.
+:func:`ui.cached.precompute_defaults`). Last it computes the standard views
+(:func:`standard_views`): every area's default view of each crime group, so that switching
+the crime group answers at once; other selections are computed when asked for.
 
 A page opened while it runs simply computes what it needs itself (Streamlit's caches let one
 computation serve both).
@@ -33,20 +34,24 @@ PAGE_MODULES = ("ui.map_view", "ui.profile_view", "ui.tasking_view", "ui.need_vi
                 "reports.static_map", "altair")
 
 
-def warm_up(*, defaults: bool = True) -> dict[str, float]:
-    """Load everything a page needs that does not depend on its selection.
+def warm_up(*, defaults: bool = True, views: bool = True) -> dict[str, float]:
+    """Load everything a page needs that does not depend on its selection, then compute the
+    standard views.
 
     Parameters
     ----------
     defaults : bool, default True
         Also make sure the back-tested default bandwidths of the Humber and every CSP are
         stored beside the current store version (computed only when missing).
+    views : bool, default True
+        Then compute the standard views (:func:`standard_views`): each area's map and Need
+        table for every crime group, at the default months and settings.
 
     Returns
     -------
     dict of str to float
         Seconds spent on each step (``imports``, ``reference``, ``aggregates``,
-        ``streets``, ``defaults``), in order.
+        ``streets``, ``defaults``, ``views``), in order.
     """
     from config import get_config
     from ui import cached
@@ -87,7 +92,52 @@ def warm_up(*, defaults: bool = True) -> dict[str, float]:
     step("streets", streets)
     if defaults:
         step("defaults", cached.precompute_defaults)
+    if views:
+        step("views", standard_views)
     return seconds
+
+
+def standard_views(area_codes=None) -> int:
+    """Compute what an analyst's first view of each standard selection shows.
+
+    A standard selection is an area (the Humber, then each CSP) with one crime group, the
+    default months (the latest three contiguous stored months) and default settings (the
+    back-tested bandwidth): what a page opens on, and what a tasking meeting switches
+    between. For each, the map's analyses (:func:`ui.map_view.precompute_map`) and the Need
+    table (:func:`ui.need_view.need_table`) are computed into the process's caches, so a
+    change of crime group finds them ready. Selections with other months or settings, and
+    the protected views of partner and public roles, are computed when asked for.
+
+    Parameters
+    ----------
+    area_codes : iterable of str or None, optional
+        The areas (None is the Humber); by default the Humber and every CSP.
+
+    Returns
+    -------
+    int
+        How many selections were computed.
+    """
+    from config import get_config
+    from ui import cached
+    from ui.map_view import precompute_map
+    from ui.need_view import need_table
+    from ui.widgets import default_filters
+
+    config = get_config()
+    months = cached.available_months()
+    if not months:
+        return 0
+    areas = (None, *config.area_codes) if area_codes is None else tuple(area_codes)
+    done = 0
+    for area_code in areas:
+        for group in (g.name for g in config.crime_groups):
+            filters = default_filters(config, months, crime_group=group,
+                                      bandwidth=cached.default_bandwidth(area_code, group))
+            precompute_map(area_code, filters)
+            need_table(config, area_code, filters.months, group)
+            done += 1
+    return done
 
 
 def start_warm_up() -> threading.Thread | None:

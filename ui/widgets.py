@@ -174,6 +174,49 @@ TECHNICAL_TERMS = {"kde_bandwidth": "Kernel density bandwidth (σ of the Gaussia
 RISK_POPULATIONS = {"population": "All residents", "population_16_34": "Residents aged 16–34"}
 
 
+def default_filters(config: AppConfig, months: list[str], *, crime_group: str,
+                    bandwidth: float | None) -> Filters:
+    """What :func:`map_filters` returns for an analyst who has touched nothing but the crime
+    group: the latest three contiguous stored months, the default layers and settings.
+
+    Parameters
+    ----------
+    config : AppConfig
+        Settings (their defaults).
+    months : list of str
+        The stored months, ``YYYY-MM``, sorted.
+    crime_group : str
+        A configured crime group's name.
+    bandwidth : float or None
+        The group's back-tested bandwidth (``bandwidth_for(crime_group)``), snapped to the
+        slider like the page does; None for the setting's default.
+
+    Returns
+    -------
+    Filters
+    """
+    config.crime_group(crime_group)  # raises, naming the known groups, for an unknown one
+    chosen = tuple(latest_contiguous(months, 3)) if len(months) > 1 else tuple(months)
+    emerging_ok = bool(emerging_months(chosen)[0]) if chosen else False
+    swap = {"change": "emerging"} if emerging_ok else {}
+    layers = tuple(dict.fromkeys(swap.get(k, k) for k in DEFAULT_LAYERS if k != "points"))
+    bandwidth_setting = config.setting("kde_bandwidth")
+    method = config.setting("hotspot_threshold_method").choices[0]  # the radio's first
+    value_setting = ("hotspot_top_percent" if method == "top_percent"
+                     else "hotspot_mean_multiple")
+    eps = float(config.setting("dbscan_eps").default)
+    min_samples = int(config.setting("dbscan_min_samples").default)
+    return Filters(
+        months=chosen, crime_group=crime_group, layers=layers,
+        imd_domain=config.setting("imd_domain_default").default,
+        bandwidth=float(snap_to_setting(bandwidth, bandwidth_setting) if bandwidth is not None
+                        else bandwidth_setting.default),
+        cell_size=float(config.setting("kde_cell_size").default), threshold_method=method,
+        threshold_value=float(config.setting(value_setting).default), eps=eps or None,
+        min_samples=min_samples or None,
+        max_memory_mb=float(config.setting("dbscan_max_memory_mb").default))
+
+
 def map_filters(config: AppConfig, months: list[str], *, key: str,
                 bandwidth_for=None) -> Filters:
     """All filters of a map page, in the sidebar.

@@ -37,12 +37,8 @@ if rule is None:  # harm sums with known weights per type give small counts: cou
 summary = cached.csp_summary(months, group)
 csp_cards(summary, months=months, only=area, details=True)
 need_view.share_note(summary, months, group, config)
-table = annualised(cached.need_table(
-    area, months, group, bandwidth=cached.default_bandwidth(area, group),
-    cell_size=float(config.setting("kde_cell_size").default),
-    threshold_method=str(config.setting("hotspot_threshold_method").default),
-    threshold_value=float(config.setting("hotspot_top_percent").default), measure=measure,
-    disclosure=rule), months)
+table = annualised(need_view.need_table(config, area, months, group, measure=measure,
+                                        rule=rule), months)
 st.caption(
     f"{group}, {month_span(months)} ({len(months)} "
     f"{'month' if len(months) == 1 else 'months'}). Rates are per Census 2021 "
@@ -55,8 +51,7 @@ st.subheader("LSOAs")
 shown = need_view.filtered(table, key="need")
 need_view.lsoa_table(shown, file_name=f"need-{area or 'humber'}-{months[0]}-{months[-1]}.csv")
 
-st.subheader("How concentrated is it?")
-concentration_section(area, months, group)
+concentration_section(area, months, group, key="need")
 
 left, right = st.columns([3, 2])
 with left:

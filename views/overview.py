@@ -39,5 +39,4 @@ with right:
 st.subheader("Where incidents concentrate")
 map_details()
 
-st.subheader("How concentrated is it?")
-concentration_section(None, filters.months, filters.crime_group)
+concentration_section(None, filters.months, filters.crime_group, key="humber")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.conftest import APP, TIMEOUT, deck_spec, layer_ids
+from ui import cached
+from ui.concentration_view import SECTION_LABEL
 
 HULL = "E06000010"
 
@@ -14,8 +16,29 @@ def _texts(at) -> str:
                      + [c.value for c in at.caption])
 
 
-def test_overview_shows_the_lorenz_chart_and_the_sentence():
+def test_concentration_is_computed_only_once_its_section_is_opened():
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [e.label for e in at.expander if e.label == SECTION_LABEL] == [SECTION_LABEL]
+    assert not [m for m in at.markdown if m.value.startswith("50% of incidents occur in")]
+    assert not [d for d in at.dataframe if "Generalised Gini" in d.value.columns]
+    calls = []
+    original = cached.concentration
+    cached.concentration = lambda *a, **k: calls.append(a) or original(*a, **k)
+    try:
+        at.session_state["humber_concentration"] = True   # what opening it does
+        at.run()
+    finally:
+        cached.concentration = original
+    assert not at.exception
+    assert len(calls) == 1 and calls[0][0] is None
+    assert [m for m in at.markdown if m.value.startswith("50% of incidents occur in")]
+
+
+def test_overview_shows_the_lorenz_chart_and_the_sentence():
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["humber_concentration"] = True
+    at.run()
     assert not at.exception
     sentence = [m.value for m in at.markdown if m.value.startswith("50% of incidents occur in")]
     assert len(sentence) == 1
@@ -36,6 +59,7 @@ def _need_as(role: str) -> None:
     from auth.roles import Viewer
 
     st.session_state["viewer"] = Viewer(name="t", role=role)
+    st.session_state.setdefault("need_concentration", True)
     runpy.run_path("views/need.py")
 
 
