@@ -271,6 +271,43 @@ def _data_span(version: int) -> dict:
             "version": version}
 
 
+#: A store of at most this many incidents is read into memory once per version, and the
+#: pages' selections are taken from that copy (a DuckDB query over the Parquet partitions
+#: took 40-60 ms a selection; three per selection). Larger stores are queried each time.
+IN_MEMORY_ROWS = 2_000_000
+
+
+@st.cache_resource(show_spinner="Reading the incident store…", max_entries=1)
+def _incident_table(version: int) -> pd.DataFrame | None:
+    """Every stored incident inside the area (:data:`INCIDENT_COLUMNS`), in the store's
+    order; None for a store of more than :data:`IN_MEMORY_ROWS` incidents."""
+    if store().row_count() > IN_MEMORY_ROWS:
+        return None
+    return store().query(columns=INCIDENT_COLUMNS)
+
+
+def incident_table() -> pd.DataFrame | None:
+    """The in-memory copy of the current store version's inside-area incidents (None for a
+    store too large to hold, see :data:`IN_MEMORY_ROWS`, or with the per-ingest aggregates
+    switched off: ``HUMBER_AGGREGATES=0``, the bench's baseline)."""
+    if not stored_aggregates.aggregates_enabled():
+        return None
+    return _incident_table(store_version())
+
+
+def _query(area_code: str | None, months, crime_types, columns) -> pd.DataFrame:
+    """``store().query(area_code=, months=, crime_types=, columns=)`` of inside-area
+    incidents, from the in-memory copy when there is one (the same rows, order and types)."""
+    table = incident_table()
+    if table is None or not set(columns) <= set(table.columns):
+        return store().query(area_code=area_code, months=months, crime_types=crime_types,
+                             columns=columns)
+    keep = table["month"].isin(list(months)) & table["crime_type"].isin(list(crime_types))
+    if area_code is not None:
+        keep &= (table["lad_code"] == area_code).fillna(False)
+    return table.loc[keep.to_numpy(dtype=bool), list(columns)].reset_index(drop=True)
+
+
 def selected_incidents(area_code: str | None, months: tuple[str, ...],
                        crime_group: str) -> pd.DataFrame:
     """Incidents in one CSP (or the whole Humber area) for the months and crime group."""
@@ -283,12 +320,10 @@ def _selected_incidents(area_code: str | None, months: tuple[str, ...], crime_gr
     group = get_config().crime_group(crime_group)
     if pipeline.is_ward_code(area_code):  # a ward: its CSP's incidents in the ward's LSOAs
         ward = pipeline.area_lsoas(lsoa_table(), area_code)
-        frame = store().query(area_code=ward["lad_code"].iloc[0], months=months,
-                              crime_types=group.types, columns=INCIDENT_COLUMNS)
+        frame = _query(ward["lad_code"].iloc[0], months, group.types, INCIDENT_COLUMNS)
         frame = frame[frame["lsoa21cd"].isin(ward["lsoa21cd"])].reset_index(drop=True)
     else:
-        frame = store().query(area_code=area_code, months=months, crime_types=group.types,
-                              columns=INCIDENT_COLUMNS)
+        frame = _query(area_code, months, group.types, INCIDENT_COLUMNS)
     return _add_harm(frame)
 
 
@@ -312,8 +347,8 @@ def _context_incidents(area_code, months, crime_group, version) -> pd.DataFrame:
     every = {t for g in config.crime_groups for t in g.types}
     lsoas = pipeline.area_lsoas(lsoa_table(), area_code)
     lad = lsoas["lad_code"].iloc[0] if pipeline.is_ward_code(area_code) else area_code
-    frame = store().query(area_code=lad, months=months, crime_types=sorted(every - chosen),
-                          columns=["x", "y", "crime_type", "month", "lsoa21cd"])
+    frame = _query(lad, months, sorted(every - chosen), ["x", "y", "crime_type", "month",
+                                                          "lsoa21cd"])
     if pipeline.is_ward_code(area_code):
         frame = frame[frame["lsoa21cd"].isin(lsoas["lsoa21cd"])].reset_index(drop=True)
     return frame
