@@ -213,20 +213,57 @@ def cells_within(grid: Grid, geometry: Polygon | MultiPolygon | GeometryCollecti
     if type(geometry) is GeometryCollection:
         parts = [g for g in shapely.get_parts(geometry) if isinstance(g, (Polygon, MultiPolygon))]
         geometry = shapely.union_all(parts) if parts else Polygon()
-    # The same study area is masked on the same grid several times per analysis (the
-    # current and previous periods, change, concentration): remember the last few masks.
-    key = (grid, hashlib.blake2b(shapely.to_wkb(geometry), digest_size=16).digest())
+    # The same study area is masked several times per analysis (the current and previous
+    # periods, change, concentration), on grids that differ only in extent: the mask of a
+    # grid snapped like grid_for_extent's is a window of the mask of the area's own snapped
+    # grid, which is computed once and remembered.
+    digest = hashlib.blake2b(shapely.to_wkb(geometry), digest_size=16).digest()
+    area_grid = _snapped_area_grid(grid, geometry)
+    if area_grid is None:
+        return _remembered((grid, digest), lambda: _cells_within(grid, geometry))
+    area_mask = _remembered((area_grid, digest), lambda: _cells_within(area_grid, geometry),
+                            copy=False)
+    mask = np.zeros(grid.shape, dtype=bool)
+    di = round(grid.x0 / grid.cell_size) - round(area_grid.x0 / grid.cell_size)
+    dj = round(grid.y0 / grid.cell_size) - round(area_grid.y0 / grid.cell_size)
+    cols = slice(max(0, -di), min(grid.nx, area_grid.nx - di))
+    rows = slice(max(0, -dj), min(grid.ny, area_grid.ny - dj))
+    if cols.start < cols.stop and rows.start < rows.stop:
+        mask[rows, cols] = area_mask[rows.start + dj:rows.stop + dj,
+                                     cols.start + di:cols.stop + di]
+    return mask
+
+
+def _snapped_area_grid(grid: Grid, geometry) -> Grid | None:
+    """The grid of `grid`'s cell size snapped to the geometry's bounds, when `grid` is snapped
+    the same way (its edges on multiples of its cell size, as :func:`grid_for_extent` makes
+    them) and the cell size is a whole number of metres (so that both grids' cell centres
+    are the same floating-point numbers); else None."""
+    size = grid.cell_size
+    if size != round(size) or grid.x0 != round(grid.x0 / size) * size \
+            or grid.y0 != round(grid.y0 / size) * size:
+        return None
+    try:
+        return grid_for_extent(geometry.bounds, cell_size=size)
+    except ValueError:  # an area too large for one grid of this cell size
+        return None
+
+
+def _remembered(key, compute, *, copy: bool = True) -> np.ndarray:
+    """The mask remembered under `key`, or `compute()`'d and remembered (a copy is returned
+    unless `copy` is False: the caller must then not change it)."""
     with _MASKS_LOCK:
         known = _MASKS.get(key)
         if known is not None:
             _MASKS.move_to_end(key)
-            return known.copy()
-    mask = _cells_within(grid, geometry)
+            return known.copy() if copy else known
+    mask = compute()
+    mask.flags.writeable = False
     with _MASKS_LOCK:
-        _MASKS[key] = mask.copy()
+        _MASKS[key] = mask
         while len(_MASKS) > _MASKS_KEPT:
             _MASKS.popitem(last=False)
-    return mask
+    return mask.copy() if copy else mask
 
 
 #: How many (grid, geometry) masks :func:`cells_within` remembers (the Humber at 50 m is

@@ -47,8 +47,12 @@ from hotspots.pipeline import (
 )
 from hotspots.summary import assign_to_polygons
 
-__all__ = ["CHANGE_STATUSES", "HotspotsWithChange", "busiest_streets", "emerging_by_outline",
-           "hotspot_names", "hotspots_with_change", "months_since", "places_that_moved"]
+__all__ = ["CHANGE_STATUSES", "EARLIER_PREFIX", "HotspotsWithChange", "busiest_streets",
+           "emerging_by_outline", "hotspot_names", "hotspots_with_change", "months_since",
+           "named_hotspots", "places_that_moved"]
+
+#: How :func:`hotspots_with_change` names the previous period's hotspots.
+EARLIER_PREFIX = "Earlier hotspot"
 
 #: What :func:`places_that_moved` calls a place, in the order the meeting page lists them.
 CHANGE_STATUSES: tuple[str, ...] = ("new", "intensifying", "persistent", "diminishing",
@@ -214,12 +218,22 @@ def _with_column(analysis: HotspotAnalysis, column: str, values) -> HotspotAnaly
     return dataclasses.replace(analysis, outlines=outlines, table=table)
 
 
+def named_hotspots(incidents: pd.DataFrame, *, prefix: str = "Hotspot",
+                   **params) -> HotspotAnalysis:
+    """One period's hotspots (:func:`hotspots.pipeline.hotspot_analysis` with `params`),
+    each named by its busiest street: ``street`` and ``name`` (``"Hotspot 2 — Newland
+    Avenue"``, with `prefix` for "Hotspot") columns in its outlines and table."""
+    return _name(hotspot_analysis(incidents, **params), incidents, prefix=prefix)[0]
+
+
 def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
                          months: Iterable[str], stored_months: Iterable[str],
                          study_area: shapely.Geometry, lsoas: pd.DataFrame, bandwidth: float,
                          cell_size: float, threshold_method: str, threshold_value: float,
                          weight: str | None = None, disclosure: DisclosureRule | None = None,
-                         change_pct: float = 25.0) -> HotspotsWithChange:
+                         change_pct: float = 25.0,
+                         analyse: Callable[[tuple[str, ...], str], HotspotAnalysis] | None
+                         = None) -> HotspotsWithChange:
     """Find a selection's hotspots, name them and compare them with the previous period.
 
     Parameters
@@ -251,6 +265,11 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
     change_pct : float, default 25.0
         Relative change of a hotspot cell's density beyond which it is intensifying or
         diminishing, per cent.
+    analyse : callable, optional
+        ``analyse(months, prefix) -> HotspotAnalysis``: each period's
+        :func:`named_hotspots` with these settings, from a cache of the caller's (the
+        dashboard keeps each period's analysis, so a period met again, or computed ahead on
+        another core, is not computed twice). By default computed here.
 
     Returns
     -------
@@ -266,22 +285,35 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
     params = dict(study_area=study_area, lsoas=lsoas, bandwidth=bandwidth, cell_size=cell_size,
                   threshold_method=threshold_method, threshold_value=threshold_value,
                   weight=weight, disclosure=disclosure)
-    incidents = load(months)
-    current, _ = _name(hotspot_analysis(incidents, **params), incidents, prefix="Hotspot")
+    loaded: dict[tuple[str, ...], pd.DataFrame] = {}
+
+    def load_once(period: tuple[str, ...]) -> pd.DataFrame:
+        if period not in loaded:
+            loaded[period] = load(period)
+        return loaded[period]
+
+    if analyse is None:
+        def analyse(period: tuple[str, ...], prefix: str) -> HotspotAnalysis:
+            return named_hotspots(load_once(period), prefix=prefix, **params)
+    elif not callable(analyse):
+        raise TypeError(f"The 'analyse' parameter of hotspots_with_change must be a callable "
+                        f"taking months and a name prefix. Got {type(analyse).__name__} "
+                        f"instead.")
+    incidents = load_once(months)
+    current = analyse(months, "Hotspot")
     previous_months, comparison = comparable_previous_period(months, stored_months)
     change, previous = None, None
     persistence = [""] * len(current.outlines)
     before_counts = np.full(len(current.outlines), np.nan)
     if previous_months:
-        earlier = load(tuple(previous_months))
+        earlier = load_once(tuple(previous_months))
         if len(earlier) == 0 or len(incidents) == 0:
             empty = "the previous period" if len(earlier) == 0 else "the selected months"
             comparison = (f"{comparison} There are no incidents in {empty}, so no hotspot "
                           f"can be classed as new, persistent or ceased.")
             previous_months = ()
         else:
-            previous, _ = _name(hotspot_analysis(earlier, **params), earlier,
-                                prefix="Earlier hotspot")
+            previous = analyse(tuple(previous_months), EARLIER_PREFIX)
             change = hotspot_change(_per_month(previous.surface, len(previous_months)),
                                     _per_month(current.surface, len(months)),
                                     threshold_method=threshold_method,

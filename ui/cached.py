@@ -32,10 +32,11 @@ from hotspots.getis_ord import gi_star_lsoas
 from hotspots.harm import harm_weights
 from hotspots.hotspot_profile import hotspot_profiles as profile_hotspots
 from hotspots.need import lsoa_need_table, protect_need_table
+from hotspots.pipeline import HotspotAnalysis
 from hotspots.rates import area_rates, monthly_counts
 from hotspots.risk import RiskSurface, risk_surface
 from hotspots.summary import assign_to_polygons
-from hotspots.tasking import HotspotsWithChange, hotspots_with_change
+from hotspots.tasking import HotspotsWithChange, hotspots_with_change, named_hotspots
 
 #: What densities and rankings measure: incidents, or harm (ONS Crime Severity Score weights).
 MEASURES = ("count", "harm")
@@ -448,6 +449,34 @@ def _hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_me
         study_area=study_area(area_code),
         lsoas=lsoa_table(), bandwidth=bandwidth, cell_size=cell_size,
         threshold_method=threshold_method, threshold_value=threshold_value,
+        weight=None if disclosure is not None else _weight(measure), disclosure=disclosure,
+        analyse=lambda period, prefix: period_hotspots(
+            area_code, period, crime_group, bandwidth=bandwidth, cell_size=cell_size,
+            threshold_method=threshold_method, threshold_value=threshold_value,
+            measure=measure, disclosure=disclosure, prefix=prefix)))
+
+
+def period_hotspots(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+                    bandwidth: float, cell_size: float, threshold_method: str,
+                    threshold_value: float, measure: str = "count",
+                    disclosure: DisclosureRule | None = None,
+                    prefix: str = "Hotspot") -> HotspotAnalysis:
+    """One period's named hotspots (:func:`hotspots.tasking.named_hotspots`), without a
+    comparison: the part of :func:`hotspot_analysis` done once per period. A map computes
+    its previous period's ahead, on the other core (:mod:`ui.background`)."""
+    return _period_hotspots(area_code, tuple(months), crime_group, bandwidth, cell_size,
+                            threshold_method, threshold_value, measure, disclosure, prefix,
+                            store_version())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _period_hotspots(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
+                     threshold_value, measure, disclosure, prefix, version) -> HotspotAnalysis:
+    return _read_only(named_hotspots(
+        selected_incidents(area_code, months, crime_group), prefix=prefix,
+        study_area=study_area(area_code), lsoas=lsoa_table(), bandwidth=bandwidth,
+        cell_size=cell_size, threshold_method=threshold_method,
+        threshold_value=threshold_value,
         weight=None if disclosure is not None else _weight(measure), disclosure=disclosure))
 
 

@@ -20,7 +20,7 @@ from hotspots.disclosure import DisclosureRule, protect_table, shown_count
 from hotspots.pipeline import area_lsoas
 from hotspots.rates import annualise, month_span
 from reports import static_map
-from ui import cached, deck
+from ui import background, cached, deck
 from ui.access import record_export, viewer
 from ui.disclosure import current_rule
 from ui.profile_view import render_profile
@@ -549,6 +549,17 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                                       cell_size=rule.cell_size(filters.cell_size),
                                       measure="count")
     threshold = rule.threshold if aggregate_only else None
+    # The clusters and the predicted cells do not need the hotspots: computed on the other
+    # core meanwhile (the calls below then wait for them or find them cached). Computing
+    # the previous period's hotspots there too was slower: the page then waits for them.
+    background.start_ahead(cached.clusters, area_code, filters.months, filters.crime_group,
+                           eps=filters.eps, min_samples=filters.min_samples,
+                           max_memory_mb=filters.max_memory_mb, measure=filters.measure,
+                           disclosure=rule)
+    if "predicted" in filters.layers:
+        background.start_ahead(cached.predicted, area_code, filters.months,
+                               filters.crime_group, coverage=_predicted_coverage(filters),
+                               disclosure=rule)
     n_incidents = len(cached.selected_incidents(area_code, filters.months, filters.crime_group))
     analysis = cached.hotspot_analysis(area_code, filters.months, filters.crime_group,
                              bandwidth=filters.bandwidth, cell_size=filters.cell_size,

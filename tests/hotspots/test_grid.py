@@ -187,3 +187,23 @@ def test_cells_within_matches_contains_xy_on_every_centre():
     expected = shapely.contains_xy(poly, gx, gy)
     np.testing.assert_array_equal(cells_within(g, poly), expected)
     assert 0 < expected.sum() < expected.size
+
+
+@pytest.mark.parametrize("cell_size", [25.0, 50.0, 100.0, 33.3])
+def test_cells_within_windows_of_the_area_mask_equal_a_fresh_mask(cell_size):
+    """Grids of any extent share the area's remembered mask; each answer is what testing
+    every centre gives, and the caller's copy can be changed without changing the next."""
+    from hotspots.grid import _cells_within
+
+    area = Polygon([(500123.4, 400077.7), (505987.2, 400500.0), (503000.0, 406543.2),
+                    (499000.0, 403000.0)]).union(Point(507000, 407000).buffer(800))
+    rng = np.random.default_rng(0)
+    grids = [grid_for_extent((x, y, x + rng.uniform(10, 9000), y + rng.uniform(10, 9000)),
+                             cell_size=cell_size, margin=rng.uniform(0, 700))
+             for x, y in rng.uniform([495000, 395000], [506000, 406000], size=(25, 2))]
+    grids.append(Grid(x0=500012.5, y0=400007.0, cell_size=cell_size, nx=40, ny=30))  # unsnapped
+    for grid in grids:
+        mask = cells_within(grid, area)
+        np.testing.assert_array_equal(mask, _cells_within(grid, area))
+        mask[:] = ~mask
+        np.testing.assert_array_equal(cells_within(grid, area), _cells_within(grid, area))
