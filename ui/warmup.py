@@ -67,6 +67,9 @@ def warm_up(*, defaults: bool = True, views: bool = True) -> dict[str, float]:
     step("imports", lambda: [importlib.import_module(m) for m in PAGE_MODULES])
 
     def reference() -> None:
+        from geodata.crs import bng_to_lonlat
+
+        bng_to_lonlat([500_000.0], [400_000.0])  # builds the process's transformer (30 ms)
         cached.lsoa_table()
         cached.wards()
         cached.lad_boundaries()
