@@ -48,6 +48,7 @@ from hotspots.pipeline import (
 from hotspots.summary import assign_to_polygons
 
 __all__ = ["CHANGE_STATUSES", "EARLIER_PREFIX", "HotspotsWithChange", "busiest_streets",
+           "comparison_period",
            "emerging_by_outline", "hotspot_names", "hotspots_with_change", "months_since",
            "named_hotspots", "places_that_moved"]
 
@@ -218,6 +219,41 @@ def _with_column(analysis: HotspotAnalysis, column: str, values) -> HotspotAnaly
     return dataclasses.replace(analysis, outlines=outlines, table=table)
 
 
+def comparison_period(months: Iterable[str], stored_months: Iterable[str],
+                      load: Callable[[tuple[str, ...]], pd.DataFrame]
+                      ) -> tuple[tuple[str, ...], str]:
+    """The previous period a selection's hotspots are compared with, and why.
+
+    The comparable previous period (:func:`hotspots.pipeline.comparable_previous_period`:
+    complete, contiguous, of equal length), unless either period holds no incident.
+
+    Parameters
+    ----------
+    months, stored_months : iterable of str
+        The selected and the stored months, ``YYYY-MM``.
+    load : callable
+        ``load(months) -> DataFrame`` of the selection's incidents in those months.
+
+    Returns
+    -------
+    previous_months : tuple of str
+        Empty when there is nothing to compare with.
+    comparison : str
+        Which period the selection is compared with, or why it is compared with none.
+    """
+    months = tuple(sorted(set(months)))
+    previous_months, comparison = comparable_previous_period(months, stored_months)
+    previous_months = tuple(previous_months)
+    if previous_months:
+        earlier, now = load(previous_months), load(months)
+        if len(earlier) == 0 or len(now) == 0:
+            empty = "the previous period" if len(earlier) == 0 else "the selected months"
+            comparison = (f"{comparison} There are no incidents in {empty}, so no hotspot "
+                          f"can be classed as new, persistent or ceased.")
+            previous_months = ()
+    return previous_months, comparison
+
+
 def named_hotspots(incidents: pd.DataFrame, *, prefix: str = "Hotspot",
                    **params) -> HotspotAnalysis:
     """One period's hotspots (:func:`hotspots.pipeline.hotspot_analysis` with `params`),
@@ -301,39 +337,33 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
                         f"instead.")
     incidents = load_once(months)
     current = analyse(months, "Hotspot")
-    previous_months, comparison = comparable_previous_period(months, stored_months)
+    previous_months, comparison = comparison_period(months, stored_months, load_once)
     change, previous = None, None
     persistence = [""] * len(current.outlines)
     before_counts = np.full(len(current.outlines), np.nan)
     if previous_months:
-        earlier = load_once(tuple(previous_months))
-        if len(earlier) == 0 or len(incidents) == 0:
-            empty = "the previous period" if len(earlier) == 0 else "the selected months"
-            comparison = (f"{comparison} There are no incidents in {empty}, so no hotspot "
-                          f"can be classed as new, persistent or ceased.")
-            previous_months = ()
+        earlier = load_once(previous_months)
+        previous = analyse(tuple(previous_months), EARLIER_PREFIX)
+        change = hotspot_change(_per_month(previous.surface, len(previous_months)),
+                                _per_month(current.surface, len(months)),
+                                threshold_method=threshold_method,
+                                threshold_value=threshold_value, mask_geometry=study_area,
+                                change_pct=change_pct)
+        if len(current.outlines):
+            classes = persistence_by_outline(change, current.outlines)
+            persistence = [classes.get(int(i), "") for i in current.outlines["hotspot_id"]]
+            before_counts = _counts_inside(earlier, current.outlines, disclosure)
+        if len(previous.outlines):
+            classes = persistence_by_outline(change, previous.outlines)
+            previous = _with_column(previous, "persistence",
+                                    [classes.get(int(i), "")
+                                     for i in previous.outlines["hotspot_id"]])
+            previous = _with_column(previous, "incidents_after",
+                                    _counts_inside(incidents, previous.outlines,
+                                                   disclosure))
         else:
-            previous = analyse(tuple(previous_months), EARLIER_PREFIX)
-            change = hotspot_change(_per_month(previous.surface, len(previous_months)),
-                                    _per_month(current.surface, len(months)),
-                                    threshold_method=threshold_method,
-                                    threshold_value=threshold_value, mask_geometry=study_area,
-                                    change_pct=change_pct)
-            if len(current.outlines):
-                classes = persistence_by_outline(change, current.outlines)
-                persistence = [classes.get(int(i), "") for i in current.outlines["hotspot_id"]]
-                before_counts = _counts_inside(earlier, current.outlines, disclosure)
-            if len(previous.outlines):
-                classes = persistence_by_outline(change, previous.outlines)
-                previous = _with_column(previous, "persistence",
-                                        [classes.get(int(i), "")
-                                         for i in previous.outlines["hotspot_id"]])
-                previous = _with_column(previous, "incidents_after",
-                                        _counts_inside(incidents, previous.outlines,
-                                                       disclosure))
-            else:
-                previous = _with_column(_with_column(previous, "persistence", []),
-                                        "incidents_after", [])
+            previous = _with_column(_with_column(previous, "persistence", []),
+                                    "incidents_after", [])
     current = _with_column(current, "persistence", persistence)
     current = _with_column(current, "incidents_before", before_counts)
     fields = {f.name: getattr(current, f.name) for f in dataclasses.fields(HotspotAnalysis)}

@@ -36,7 +36,12 @@ from hotspots.pipeline import HotspotAnalysis
 from hotspots.rates import area_rates, monthly_counts
 from hotspots.risk import RiskSurface, risk_surface
 from hotspots.summary import assign_to_polygons
-from hotspots.tasking import HotspotsWithChange, hotspots_with_change, named_hotspots
+from hotspots.tasking import (
+    HotspotsWithChange,
+    comparison_period,
+    hotspots_with_change,
+    named_hotspots,
+)
 
 #: What densities and rankings measure: incidents, or harm (ONS Crime Severity Score weights).
 MEASURES = ("count", "harm")
@@ -682,10 +687,14 @@ def need_table(area_code: str | None, months: tuple[str, ...], crime_group: str,
 def _need_table(area_code, months, crime_group, bandwidth, cell_size, threshold_method,
                 threshold_value, measure, disclosure, version) -> pd.DataFrame:
     incidents = selected_incidents(area_code, months, crime_group)
-    analysis = hotspot_analysis(area_code, months, crime_group, bandwidth=bandwidth,
-                        cell_size=cell_size, threshold_method=threshold_method,
-                        threshold_value=threshold_value, disclosure=disclosure)
-    before_months, comparison = analysis.previous_months, analysis.comparison
+    # This period's hotspots only (shared with the map's analysis of the same selection):
+    # the table compares LSOA counts, not hotspots, with the previous period.
+    analysis = period_hotspots(area_code, months, crime_group, bandwidth=bandwidth,
+                               cell_size=cell_size, threshold_method=threshold_method,
+                               threshold_value=threshold_value, disclosure=disclosure)
+    before_months, comparison = comparison_period(
+        months, available_months(),
+        lambda period: selected_incidents(area_code, tuple(period), crime_group))
     previous = selected_incidents(area_code, before_months, crime_group) if before_months \
         else None
     inside = assign_to_polygons(incidents["x"].to_numpy(), incidents["y"].to_numpy(),

@@ -22,6 +22,7 @@ from geodata.ingest import ingest_files, open_store
 from tests.browser.conftest import ARTIFACTS, _serve, sign_in
 from tests.support.attacker import images_in, isolated, nearest_peak_distance, peaks_bng
 from tests.support.frames import coordinates, public_vertices
+from ui.concentration_view import SECTION_LABEL as CONCENTRATION
 
 pytestmark = pytest.mark.browser
 
@@ -129,11 +130,15 @@ def test_csp_user_receives_nothing_from_outside_their_csp(browser, accounts):
 def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(browser, accounts):
     """The attack of the issue, replayed on what a partner's browser receives."""
     url, incidents = accounts
-    with _signed_in(browser, url, "vsec", "Need (commissioning)", "North East Lincolnshire",
-                    "Hull") as (page, frames, _):
+    with _signed_in(browser, url, "vsec", "Need (commissioning)") as (page, frames, _):
+        page.get_by_text(CONCENTRATION).click()   # computed and sent only once opened
+        _settle(page)
+        for link in ("North East Lincolnshire", "Hull"):
+            _visit(page, link)
         page.screenshot(path=str(ARTIFACTS / "role-partner-hull.png"), full_page=False)
         blob = b"".join(frames)
         text = blob.decode("latin-1")
+        assert "Generalised Gini" in text       # the concentration figures were received
         assert b'"ScatterplotLayer"' not in blob
         # 1. Surfaces: decode every image received, take its peaks; none on an isolated incident.
         alone = _default_selection_isolated(incidents)

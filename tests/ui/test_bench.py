@@ -64,6 +64,8 @@ def test_figures_from_the_aggregates_equal_those_from_the_raw_incidents(
     st.cache_resource.clear()
     monkeypatch.setenv(aggregates.ENV_SWITCH, "1")
     assert cached.aggregates().stored  # read from the files the commit wrote
+    # The pages' in-memory copy of the store: the one read of every incident, per version.
+    assert len(cached.incident_table()) == len(cached.store().query(columns=["month"]))
     # With the aggregates, these figures read no incidents at all
 
     def no_incidents(*args, **kwargs):
