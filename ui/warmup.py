@@ -1,14 +1,16 @@
 """What a server process loads once, at its start, so that no visitor waits for it.
 
 ``serve.py`` runs :func:`warm_up` in a background thread as soon as Streamlit's runtime has
-started (its lifespan hook); the bench (``python -m ui.bench``) runs it before timing the
-pages, as "after a start". It does per-process work only: importing the page modules,
-loading the reference tables (LSOAs, wards, districts), the area unions, their map outlines, the current store
-version's per-ingest aggregates and street labels, and the back-tested default bandwidths
-(read from beside the store, or computed and stored there once per ingest when missing:
-:func:`ui.cached.precompute_defaults`). Last it computes the standard views
-(:func:`standard_views`): every area's default view of each crime group, so that switching
-the crime group answers at once; other selections are computed when asked for.
+started (its lifespan hook), and the Data page runs it again after each ingest or refresh;
+the bench (``python -m ui.bench``) runs it before timing the pages, as "after a start". In
+order it imports the page modules; loads the reference tables (LSOAs, wards, districts),
+the area unions and their map outlines; reads the current store version's per-ingest
+aggregates, its incidents (into memory, :func:`ui.cached.incident_table`), street labels and
+the "find a place" gazetteer; makes sure the back-tested default bandwidths are stored beside
+the store (computed once per ingest when missing, :func:`ui.cached.precompute_defaults`);
+and last computes the standard views (:func:`standard_views`): every area's default view of
+each crime group, so that switching the crime group answers at once. Other selections (other
+months or settings) are computed when asked for.
 
 A page opened while it runs simply computes what it needs itself (Streamlit's caches let one
 computation serve both).
@@ -94,6 +96,7 @@ def warm_up(*, defaults: bool = True, views: bool = True) -> dict[str, float]:
         for area_code in (None, *get_config().area_codes):
             _area_street_records(version, area_code)
         cached.map_point_names()
+        cached.gazetteer()  # "find a place": streets, wards, LSOAs and districts
     step("streets", streets)
     if defaults:
         step("defaults", cached.precompute_defaults)
