@@ -42,6 +42,18 @@ def isolated_store(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def computations_ahead_ended():
+    """Let the map pages' computations started ahead (ui/background.py) end with their test:
+    the next test may clear the caches and point at another store."""
+    yield
+    import sys
+
+    background = sys.modules.get("ui.background")
+    if background is not None:
+        background.wait_idle()
+
+
+@pytest.fixture(autouse=True)
 def restore_main_module():
     """Put back ``sys.modules["__main__"]`` after each test.
 

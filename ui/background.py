@@ -59,3 +59,13 @@ def start_ahead(function, /, *args, **kwargs) -> None:
                        exc_info=True)
 
     _executor().submit(run)
+
+
+def wait_idle(timeout_s: float = 120.0) -> None:
+    """Return once every computation started ahead so far has ended (the worker runs them in
+    order). Tests call it between stores, so a late result cannot land in the next test's
+    caches."""
+    with _pool_lock:
+        pool = _pool
+    if pool is not None:
+        pool.submit(lambda: None).result(timeout=timeout_s)
