@@ -467,8 +467,9 @@ def period_hotspots(area_code: str | None, months: tuple[str, ...], crime_group:
                     disclosure: DisclosureRule | None = None,
                     prefix: str = "Hotspot") -> HotspotAnalysis:
     """One period's named hotspots (:func:`hotspots.tasking.named_hotspots`), without a
-    comparison: the part of :func:`hotspot_analysis` done once per period. A map computes
-    its previous period's ahead, on the other core (:mod:`ui.background`)."""
+    comparison: the part of :func:`hotspot_analysis` done once per period, shared by the
+    selections that meet the period (as their own or as their previous one) and by the Need
+    table."""
     return _period_hotspots(area_code, tuple(months), crime_group, bandwidth, cell_size,
                             threshold_method, threshold_value, measure, disclosure, prefix,
                             store_version())
