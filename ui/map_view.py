@@ -385,8 +385,15 @@ export default function (component) {
     const full = !!document.querySelector(
       `.st-key-${data.box} button[aria-label^="Close fullscreen"]`);
     if (Math.abs(w - known.w) < 8 && Math.abs(h - known.h) < 8 && full === !!known.full) return;
+    const entering = full && !known.full;
     known.w = w; known.h = h; known.full = full;
     setStateValue("size", { w: w, h: h, full: full });
+    // Entering full screen, Streamlit can keep the view deck.gl held before, over the view
+    // fitted to the new size: report once more when the map has settled, to send it again.
+    if (entering) setTimeout(() => {
+      if (!stopped && known.full) setStateValue("size", { w: known.w, h: known.h, full: true,
+                                                            again: 1 });
+    }, 2500);
   };
   const schedule = () => { clearTimeout(timer); timer = setTimeout(measure, 300); };
   // deck.gl puts its tooltip right of and below the pointer: near the window's right or
@@ -440,7 +447,10 @@ def map_size(box: str, *, key: str) -> tuple[int, int, bool]:
 
     Before the browser has reported (AppTest, the first run) it is
     (:data:`ui.deck.FIT_WIDTH_PX`, :data:`ui.deck.FIT_HEIGHT_PX`, False), the smallest map
-    the pages draw.
+    the pages draw. On entering full screen the script reports the size a second time,
+    2.5 s later, marked ``again`` (``st.session_state[f"{key}_again"]``): the map's view is
+    then sent once more under a new name, because Streamlit can keep the view deck.gl held
+    before over the first one.
     """
     global _size_component
     if _size_component is None:
@@ -459,6 +469,7 @@ def map_size(box: str, *, key: str) -> tuple[int, int, bool]:
         if 300 <= width <= 10_000 and 300 <= height <= 10_000:
             full = bool(size.get("full"))
             st.session_state[f"{key}_known"] = {"w": width, "h": height, "full": full}
+            st.session_state[f"{key}_again"] = full and bool(size.get("again"))
             return width, height, full
     return deck.FIT_WIDTH_PX, deck.FIT_HEIGHT_PX, False
 
@@ -652,7 +663,9 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         chart = deck.build_deck(layers, deck.fit_view(bounds, width_px=width_px,
                                                       height_px=height_px),
                                 basemap_style=str(config.setting("basemap_style").default),
-                                view_id=f"map-{width_px}x{height_px}")
+                                view_id=f"map-{width_px}x{height_px}" + (
+                                    "-again" if st.session_state.get(f"{map_key}_size_again")
+                                    else ""))
         event = st.pydeck_chart(chart, height="stretch", on_select="rerun",
                                 key=_chart_key(map_key, width_px, height_px, full),
                                 selection_mode="single-object",
