@@ -52,7 +52,9 @@ def test_record_a_response_on_a_hull_hotspot_and_see_its_evaluation(browser, app
                  if r.title == "Browser test: evening patrols"]  # the server's store
         assert len(saved) == 1 and saved[0].start_month == "2024-03"
         assert saved[0].place["kind"] == "hotspots" and len(saved[0].place["ids"]) == 1
-        assert f"response={saved[0].id}" in page.url
+        # the page's address names it (written by the run after the save: wait for it)
+        page.wait_for_function("id => new URLSearchParams(location.search).get('response')"
+                               " === String(id)", arg=saved[0].id, timeout=60_000)
         page.get_by_role("heading", name="Did it work?").wait_for(timeout=180_000)
         _settled(page)
         assert page.locator('[data-testid="stException"]').count() == 0
