@@ -440,17 +440,17 @@ export default function (component) {
 _size_component = None
 
 
-def map_size(box: str, *, key: str) -> tuple[int, int, bool]:
-    """The map's size in the browser (CSS pixels) and whether it is in full screen, reported
+def map_size(box: str, *, key: str) -> tuple[int, int, bool, bool]:
+    """The map's size in the browser (CSS pixels), whether it is in full screen, and whether
+    this is full screen's second report (below), reported
     by a small script, so that the first view fits the area to the map actually drawn, and
     fits again when the window or Streamlit's full-screen view changes its size.
 
     Before the browser has reported (AppTest, the first run) it is
-    (:data:`ui.deck.FIT_WIDTH_PX`, :data:`ui.deck.FIT_HEIGHT_PX`, False), the smallest map
-    the pages draw. On entering full screen the script reports the size a second time,
-    2.5 s later, marked ``again`` (``st.session_state[f"{key}_again"]``): the map's view is
-    then sent once more under a new name, because Streamlit can keep the view deck.gl held
-    before over the first one.
+    (:data:`ui.deck.FIT_WIDTH_PX`, :data:`ui.deck.FIT_HEIGHT_PX`, False, False), the smallest
+    map the pages draw. On entering full screen the script reports the size a second time,
+    2.5 s later, marked ``again``: the map's view is then sent once more under a new name,
+    because Streamlit can keep the view deck.gl held before over the first one.
     """
     global _size_component
     if _size_component is None:
@@ -469,9 +469,8 @@ def map_size(box: str, *, key: str) -> tuple[int, int, bool]:
         if 300 <= width <= 10_000 and 300 <= height <= 10_000:
             full = bool(size.get("full"))
             st.session_state[f"{key}_known"] = {"w": width, "h": height, "full": full}
-            st.session_state[f"{key}_again"] = full and bool(size.get("again"))
-            return width, height, full
-    return deck.FIT_WIDTH_PX, deck.FIT_HEIGHT_PX, False
+            return width, height, full, full and bool(size.get("again"))
+    return deck.FIT_WIDTH_PX, deck.FIT_HEIGHT_PX, False, False
 
 
 def _chart_key(map_key: str, width: int, height: int, full: bool) -> str:
@@ -659,13 +658,12 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     box = f"{map_key}_box"
     st.html(_page_css(box, present=present))
     with st.container(key=box):
-        width_px, height_px, full = map_size(box, key=f"{map_key}_size")
+        width_px, height_px, full, again = map_size(box, key=f"{map_key}_size")
         chart = deck.build_deck(layers, deck.fit_view(bounds, width_px=width_px,
                                                       height_px=height_px),
                                 basemap_style=str(config.setting("basemap_style").default),
-                                view_id=f"map-{width_px}x{height_px}" + (
-                                    "-again" if st.session_state.get(f"{map_key}_size_again")
-                                    else ""))
+                                view_id=f"map-{width_px}x{height_px}"
+                                        + ("-again" if again else ""))
         event = st.pydeck_chart(chart, height="stretch", on_select="rerun",
                                 key=_chart_key(map_key, width_px, height_px, full),
                                 selection_mode="single-object",

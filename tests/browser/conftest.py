@@ -103,6 +103,14 @@ def browser(chromium_path):
         instance.close()
 
 
+def settle(page) -> None:
+    """Wait until the page's script runs have ended (Streamlit's status widget is gone)."""
+    page.wait_for_timeout(1500)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
+    page.wait_for_timeout(1000)
+
+
 def sign_in(page, url: str, name: str, password: str) -> list[bytes]:
     """Record every websocket frame `page` receives, then sign in as `name` at `url`.
 

@@ -19,8 +19,14 @@ from auth.users import UserStore
 from geodata.crs import lonlat_to_bng
 from geodata.incidents import POLICE_UK_COLUMNS
 from geodata.ingest import ingest_files, open_store
-from tests.browser.conftest import ARTIFACTS, _serve, sign_in
-from tests.support.attacker import images_in, isolated, nearest_peak_distance, peaks_bng
+from tests.browser.conftest import ARTIFACTS, _serve, settle, sign_in
+from tests.support.attacker import (
+    image_corners,
+    images_in,
+    isolated,
+    nearest_peak_distance,
+    peaks_bng,
+)
 from tests.support.frames import coordinates, public_vertices
 from ui.concentration_view import SECTION_LABEL as CONCENTRATION
 
@@ -64,7 +70,7 @@ def _signed_in(browser, url: str, name: str, *links: str):
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     try:
         frames = sign_in(page, url, name, PASSWORD)
-        _settle(page)
+        settle(page)
         for link in links:
             _visit(page, link)
         yield page, frames, dialogs
@@ -75,21 +81,9 @@ def _signed_in(browser, url: str, name: str, *links: str):
 def _visit(page, link: str) -> None:
     """Follow a sidebar link: a reload would start a new session (and sign out)."""
     page.get_by_role("link", name=link, exact=True).first.click()
-    _settle(page)
+    settle(page)
 
 
-def _settle(page) -> None:
-    page.wait_for_timeout(1500)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
-    page.wait_for_timeout(1000)
-
-
-def _image_corners(blob: bytes) -> set[tuple[float, float]]:
-    corners = set()
-    for _, found in images_in(blob):
-        corners.update((lon, lat) for lon, lat in found or [])
-    return corners
 
 
 def _default_selection_isolated(incidents: pd.DataFrame) -> np.ndarray:
@@ -132,7 +126,7 @@ def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(brow
     url, incidents = accounts
     with _signed_in(browser, url, "vsec", "Need (commissioning)") as (page, frames, _):
         page.get_by_text(CONCENTRATION).click()   # computed and sent only once opened
-        _settle(page)
+        settle(page)
         for link in ("North East Lincolnshire", "Hull"):
             _visit(page, link)
         page.screenshot(path=str(ARTIFACTS / "role-partner-hull.png"), full_page=False)
@@ -152,7 +146,7 @@ def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(brow
         #    corner (outlines, predicted cells) keeps its distance from isolated incidents.
         seen = coordinates(frames)
         assert seen, f"no map coordinates captured in {len(frames)} frames"
-        derived = sorted(seen - public_vertices() - _image_corners(blob))
+        derived = sorted(seen - public_vertices() - image_corners(blob))
         assert derived, "no outline reached the browser"
         x, y = lonlat_to_bng([p[0] for p in derived], [p[1] for p in derived])
         distances = nearest_peak_distance(alone, np.column_stack([x, y]))
@@ -183,7 +177,7 @@ def test_location_text_with_html_is_rendered_inert(browser, accounts):
         page.get_by_role("textbox", name="Find a place").fill("onerror")
         page.keyboard.press("Enter")
         page.get_by_text(ATTACK).first.wait_for(timeout=120_000)  # the match, as text
-        _settle(page)
+        settle(page)
         canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
         box = canvas.bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

@@ -28,8 +28,8 @@ from geodata.crs import lonlat_to_bng
 from geodata.ingest import ingest_files, open_store
 from geodata.responses import FILE_NAME, ResponseStore
 from hotspots.responses import MIN_SYNTHETIC_PRE
-from tests.browser.conftest import ARTIFACTS, REPO, _serve, sign_in
-from tests.support.attacker import images_in, isolated, nearest_peak_distance
+from tests.browser.conftest import ARTIFACTS, REPO, _serve, settle, sign_in
+from tests.support.attacker import image_corners, isolated, nearest_peak_distance
 from tests.support.frames import chart_data, coordinates, deck_vertices, public_vertices, tables
 
 pytestmark = pytest.mark.browser
@@ -115,7 +115,7 @@ def _signed_in(browser, url: str, name: str):
     page = browser.new_page(viewport={"width": 1500, "height": 1300})
     try:
         frames = sign_in(page, url, name, PASSWORD)
-        _settle(page)
+        settle(page)
         yield page, frames
     finally:
         page.close()
@@ -126,19 +126,10 @@ def _open(page, frames: list[bytes], url: str, path: str, name: str) -> list[byt
     first = len(frames)
     page.goto(f"{url}/{path}", wait_until="domcontentloaded", timeout=60_000)
     page.get_by_text(f"Signed in as {name}").wait_for(timeout=120_000)
-    _settle(page)
+    settle(page)
     return frames[first:]
 
 
-def _settle(page) -> None:
-    page.wait_for_timeout(1500)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=180_000)
-    page.wait_for_timeout(1000)
-
-
-def _image_corners(blob: bytes) -> set[tuple[float, float]]:
-    return {(lon, lat) for _, found in images_in(blob) for lon, lat in found or []}
 
 
 def _disclosed(value) -> bool:
@@ -168,7 +159,7 @@ def _counts(frames: list[bytes]) -> list:
 def _derived(frames: list[bytes]) -> list[tuple[float, float]]:
     """Coordinates that are neither a published boundary's vertex nor an image's corner."""
     blob = b"".join(frames)
-    return sorted(coordinates(frames) - public_vertices() - _image_corners(blob))
+    return sorted(coordinates(frames) - public_vertices() - image_corners(blob))
 
 
 def _distances(alone: np.ndarray, points: list[tuple[float, float]]) -> np.ndarray:
@@ -189,7 +180,7 @@ def test_partner_receives_nothing_that_locates_an_incident_or_a_small_count(brow
                 months_before = page.get_by_role("spinbutton", name="Months before the start")
                 months_before.fill(str(PRE))
                 months_before.press("Enter")
-                _settle(page)
+                settle(page)
                 responses += frames[first:]
         page.screenshot(path=str(ARTIFACTS / "tasking-partner-responses.png"))
         meeting = _open(page, frames, url, f"since-last-meeting?area=hull&since={SINCE}",

@@ -46,6 +46,11 @@ def images_in(blob: bytes) -> list[tuple[np.ndarray, list[list[float]]]]:
     return found
 
 
+def image_corners(blob: bytes) -> set[tuple[float, float]]:
+    """The (lon, lat) corners of every image in `blob` (public placement, not incidents)."""
+    return {(lon, lat) for _, found in images_in(blob) for lon, lat in found or []}
+
+
 def peaks(rgba: np.ndarray) -> np.ndarray:
     """Local maxima of an image's intensity (alpha), as (row, col) from the top.
 

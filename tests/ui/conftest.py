@@ -19,6 +19,21 @@ def _csp_page(area_code: str) -> None:
 
 
 @pytest.fixture
+def fresh_store(tmp_path, monkeypatch):
+    """A new store of the shipped months, as on a fresh clone; caches emptied around it."""
+    import streamlit as st
+
+    from ui import bench
+
+    monkeypatch.setenv("HUMBER_DATA_DIR", str(bench.shipped_store(tmp_path / "store")))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
 def run_overview():
     def run() -> AppTest:
         return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()

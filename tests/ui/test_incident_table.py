@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
-import streamlit as st
 
-from ui import bench, cached
+from ui import cached
 
 
-@pytest.fixture
-def shipped(tmp_path, monkeypatch):
-    monkeypatch.setenv("HUMBER_DATA_DIR", str(bench.shipped_store(tmp_path / "store")))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
-def test_selections_from_memory_equal_the_store_queries(shipped):
+def test_selections_from_memory_equal_the_store_queries(fresh_store):
     table = cached.incident_table()
     assert table is not None and len(table) == len(cached.store().query(columns=["month"]))
     months = cached.available_months()
@@ -37,7 +25,7 @@ def test_selections_from_memory_equal_the_store_queries(shipped):
     assert len(cached._query(None, tuple(months), groups[0].types, ["x"])) > 1000
 
 
-def test_a_store_too_large_to_hold_is_queried(shipped, monkeypatch):
+def test_a_store_too_large_to_hold_is_queried(fresh_store, monkeypatch):
     monkeypatch.setattr(cached, "IN_MEMORY_ROWS", 10)
     assert cached.incident_table() is None
     months = tuple(cached.available_months()[-3:])

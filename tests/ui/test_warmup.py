@@ -6,26 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from geodata import aggregates
 from geodata.paths import REPO_ROOT
 from hotspots.pipeline import latest_contiguous
 from tests.ui.conftest import TIMEOUT, _csp_page
-from ui import bench, cached, warmup
-
-
-@pytest.fixture
-def fresh_store(tmp_path, monkeypatch):
-    """A new store of the shipped months, as on a fresh clone; caches emptied around it."""
-    monkeypatch.setenv("HUMBER_DATA_DIR", str(bench.shipped_store(tmp_path / "store")))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+from ui import cached, warmup
 
 
 def test_warm_up_loads_the_selection_free_data_and_stores_the_defaults(fresh_store,
