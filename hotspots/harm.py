@@ -48,9 +48,11 @@ def harm_weights(crime_types: pd.Series, weights: Mapping[str, float]) -> np.nda
     if crime_types.isna().any():
         raise ValueError(f"The 'crime_types' parameter of {func} must not contain missing "
                          f"values. Got {int(crime_types.isna().sum())} instead.")
-    values = crime_types.astype(object).map(dict(weights))
-    if values.isna().any():
-        unknown = sorted(set(crime_types[values.isna()].astype(str)))
+    # each distinct crime type looked up once (a dozen types, not every incident)
+    codes, types = pd.factorize(crime_types)
+    per_type = pd.Series([weights.get(t) for t in types], dtype="float64")
+    if per_type.isna().any():
+        unknown = sorted(str(t) for t, w in zip(types, per_type) if pd.isna(w))
         raise ValueError(f"The 'crime_types' parameter of {func} holds crime type(s) without a "
                          f"harm weight: {unknown}.")
-    return values.to_numpy(dtype=np.float64)
+    return per_type.to_numpy(dtype=np.float64)[codes]

@@ -92,6 +92,13 @@ def street_name(location) -> str | None:
     return parse(location) or None
 
 
+def _streets(locations: pd.Series) -> pd.Series:
+    """:func:`street_name` of each location, parsing each distinct location once."""
+    codes, distinct = pd.factorize(locations, use_na_sentinel=True)
+    parsed = np.array([street_name(v) for v in distinct] + [None], dtype=object)
+    return pd.Series(parsed[codes], index=locations.index, dtype=object)
+
+
 def _check_months(months, func: str) -> list[str]:
     if isinstance(months, (str, bytes)) or not isinstance(months, Sequence):
         raise TypeError(f"The 'months' parameter of {func} must be a sequence of 'YYYY-MM' "
@@ -224,8 +231,8 @@ def hotspot_profiles(incidents: pd.DataFrame, ids, *, lsoas: pd.DataFrame,
                         f"id to change class, or None. Got an object of type "
                         f"{type(persistence).__name__} instead.")
     area_ids = _check_ids(ids, len(incidents), func)
-    incident_months = incidents["month"].astype(object)
-    outside = sorted(set(incident_months.dropna().astype(str)) - set(months))
+    incident_months = incidents["month"]
+    outside = sorted({str(m) for m in incident_months.dropna().unique()} - set(months))
     if incident_months.isna().any() or outside:
         raise ValueError(f"The 'incidents' parameter of {func} has months that are not in "
                          f"'months' ({months!r}): {outside or ['<missing>']}.")
@@ -260,7 +267,7 @@ def hotspot_profiles(incidents: pd.DataFrame, ids, *, lsoas: pd.DataFrame,
             "month": pd.Series(months, dtype="str"),
             "incidents": np.array([int(per_month.get(m, 0)) for m in months], dtype=np.int64)})
 
-        streets = _counts(group["location"].astype(object).map(street_name), "street")
+        streets = _counts(_streets(group["location"]), "street")
         streets = streets.head(top_streets).reset_index(drop=True)
 
         lsoa = _counts(group["lsoa21cd"].astype(object), "lsoa21cd")
