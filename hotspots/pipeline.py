@@ -97,6 +97,40 @@ class HotspotAnalysis:
     n_incidents: int
 
 
+def density_surface(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
+                    bandwidth: float, cell_size: float, weight: str | None = None,
+                    disclosure: DisclosureRule | None = None) -> DensitySurface:
+    """The kernel density surface of :func:`hotspot_analysis`, without its hotspots.
+
+    Parameters
+    ----------
+    incidents : pandas.DataFrame
+        ``x``, ``y`` (EPSG:27700 metres) and the `weight` column if one is given.
+    study_area : shapely geometry
+        The area (EPSG:27700); the grid covers its bounds.
+    bandwidth, cell_size : float
+        Gaussian kernel standard deviation and grid cell side, metres.
+    weight : str, optional
+        Column of per-incident weights: the density is then weight per km².
+    disclosure : DisclosureRule, optional
+        For aggregate-only audiences: :func:`protected_density` (counts only).
+
+    Returns
+    -------
+    DensitySurface
+        Identical to the ``surface`` of :func:`hotspot_analysis` with the same arguments.
+    """
+    _check_disclosure(disclosure, weight, "density_surface")
+    x = incidents["x"].to_numpy(dtype=float)
+    y = incidents["y"].to_numpy(dtype=float)
+    if disclosure is not None:
+        return protected_density(x, y, disclosure, bandwidth=bandwidth, cell_size=cell_size,
+                                 bounds=tuple(study_area.bounds))
+    weights = None if weight is None else incidents[weight].to_numpy(dtype=float)
+    return kernel_density(x, y, bandwidth=bandwidth, cell_size=cell_size, weights=weights,
+                          bounds=tuple(study_area.bounds))
+
+
 def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
                      lsoas: pd.DataFrame, bandwidth: float, cell_size: float,
                      threshold_method: str, threshold_value: float,
@@ -137,13 +171,8 @@ def hotspot_analysis(incidents: pd.DataFrame, *, study_area: shapely.Geometry,
     _check_disclosure(disclosure, weight, "hotspot_analysis")
     x = incidents["x"].to_numpy(dtype=float)
     y = incidents["y"].to_numpy(dtype=float)
-    weights = None if weight is None else incidents[weight].to_numpy(dtype=float)
-    if disclosure is None:
-        surface = kernel_density(x, y, bandwidth=bandwidth, cell_size=cell_size,
-                                 weights=weights, bounds=tuple(study_area.bounds))
-    else:
-        surface = protected_density(x, y, disclosure, bandwidth=bandwidth,
-                                    cell_size=cell_size, bounds=tuple(study_area.bounds))
+    surface = density_surface(incidents, study_area=study_area, bandwidth=bandwidth,
+                              cell_size=cell_size, weight=weight, disclosure=disclosure)
     mask = cells_within(surface.grid, study_area)
     label = THRESHOLD_METHODS[threshold_method].format(value=threshold_value)
     if len(incidents) == 0:

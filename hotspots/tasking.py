@@ -27,6 +27,7 @@ callable the caller provides (the store, a cached wrapper, a test frame).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ from hotspots.pipeline import (
     HotspotAnalysis,
     calendar_months,
     comparable_previous_period,
+    density_surface,
     hotspot_analysis,
 )
 from hotspots.summary import assign_to_polygons
@@ -94,7 +96,8 @@ class HotspotsWithChange(HotspotAnalysis):
     previous : HotspotAnalysis or None
         The previous period's hotspots, same parameters, with ``street``, ``name``
         (``"Earlier hotspot 1 — …"``), ``persistence`` (of its cells: ``"ceased"`` when
-        most are) and ``incidents_after`` (the selection's incidents inside it).
+        most are) and ``incidents_after`` (the selection's incidents inside it). None
+        without a comparison, or when computed with ``earlier_hotspots=False``.
     """
 
     months: tuple[str, ...] = ()
@@ -142,23 +145,37 @@ def busiest_streets(incidents: pd.DataFrame, ids) -> dict[int, str]:
                          f"({len(incidents)}). Got {len(ids)} instead.")
     if "location" not in incidents.columns or not len(incidents):
         return {}
-    inside = ids >= 0
+    inside = np.flatnonzero(ids >= 0)
     # parse each distinct location once (a few thousand map points, not every incident)
-    codes, locations = pd.factorize(incidents["location"].to_numpy(dtype=object)[inside],
-                                    use_na_sentinel=True)
+    codes, locations = pd.factorize(incidents["location"].iloc[inside], use_na_sentinel=True)
+    names = [_street_or_blank(v) for v in locations]
+    street_of, streets = pd.factorize(np.array(names + [""], dtype=object))
+    blank = street_of[-1]                      # the code of "" (no street)
+    street = street_of[codes]                  # code -1 (no location) takes the "" row
+    keep = street != blank
+    if not keep.any():
+        return {}
+    area, street = ids[inside][keep], street[keep]
+    keys, counts = np.unique(area * len(streets) + street, return_counts=True)
+    pairs = np.column_stack(np.divmod(keys, len(streets)))
+    alphabetical = np.empty(len(streets), dtype=np.int64)
+    alphabetical[np.argsort(np.asarray(streets, dtype=str), kind="stable")] = \
+        np.arange(len(streets))
+    # per area: most incidents first, ties by the alphabetically first street
+    order = np.lexsort((alphabetical[pairs[:, 1]], -counts, pairs[:, 0]))
+    pairs = pairs[order]
+    first = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]]
+    return {int(a): str(streets[k]) for a, k in pairs[first]}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _street_or_blank(location: str) -> str:
+    """The street of a police.uk location, "" when it names a kind of place or nothing (a
+    few thousand distinct map points, parsed once per process)."""
     from geodata.places import is_street  # on use: importing hotspots loads no geodata
 
-    names = [street_name(v) or "" for v in locations]
-    parsed = np.array([n if is_street(n) else "" for n in names] + [""], dtype=object)
-    frame = pd.DataFrame({"id": ids[inside], "street": parsed[codes]})
-    frame = frame[frame["street"] != ""]
-    if frame.empty:
-        return {}
-    counts = frame.groupby(["id", "street"]).size().rename("n").reset_index()
-    counts = counts.sort_values(["id", "n", "street"], ascending=[True, False, True],
-                                kind="stable")
-    first = counts.drop_duplicates("id")
-    return dict(zip(first["id"].astype(int), first["street"]))
+    name = street_name(location) or ""
+    return name if is_street(name) else ""
 
 
 def hotspot_names(ids: Iterable[int], streets: dict[int, str], *,
@@ -269,7 +286,7 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
                          weight: str | None = None, disclosure: DisclosureRule | None = None,
                          change_pct: float = 25.0,
                          analyse: Callable[[tuple[str, ...], str], HotspotAnalysis] | None
-                         = None) -> HotspotsWithChange:
+                         = None, earlier_hotspots: bool = True) -> HotspotsWithChange:
     """Find a selection's hotspots, name them and compare them with the previous period.
 
     Parameters
@@ -306,6 +323,11 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
         :func:`named_hotspots` with these settings, from a cache of the caller's (the
         dashboard keeps each period's analysis, so a period met again, or computed ahead on
         another core, is not computed twice). By default computed here.
+    earlier_hotspots : bool, default True
+        Find the previous period's own hotspots (``previous``: what ceased, and the places
+        that moved). False computes only its density surface, which is all the change
+        classes, ``persistence`` and ``incidents_before`` need (a map's view); ``previous``
+        is then None.
 
     Returns
     -------
@@ -343,8 +365,14 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
     before_counts = np.full(len(current.outlines), np.nan)
     if previous_months:
         earlier = load_once(previous_months)
-        previous = analyse(tuple(previous_months), EARLIER_PREFIX)
-        change = hotspot_change(_per_month(previous.surface, len(previous_months)),
+        if earlier_hotspots:
+            previous = analyse(tuple(previous_months), EARLIER_PREFIX)
+            earlier_surface = previous.surface
+        else:
+            earlier_surface = density_surface(
+                earlier, study_area=study_area, bandwidth=bandwidth, cell_size=cell_size,
+                weight=weight, disclosure=disclosure)
+        change = hotspot_change(_per_month(earlier_surface, len(previous_months)),
                                 _per_month(current.surface, len(months)),
                                 threshold_method=threshold_method,
                                 threshold_value=threshold_value, mask_geometry=study_area,
@@ -353,7 +381,7 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
             classes = persistence_by_outline(change, current.outlines)
             persistence = [classes.get(int(i), "") for i in current.outlines["hotspot_id"]]
             before_counts = _counts_inside(earlier, current.outlines, disclosure)
-        if len(previous.outlines):
+        if previous is not None and len(previous.outlines):
             classes = persistence_by_outline(change, previous.outlines)
             previous = _with_column(previous, "persistence",
                                     [classes.get(int(i), "")
@@ -361,7 +389,7 @@ def hotspots_with_change(load: Callable[[tuple[str, ...]], pd.DataFrame], *,
             previous = _with_column(previous, "incidents_after",
                                     _counts_inside(incidents, previous.outlines,
                                                    disclosure))
-        else:
+        elif previous is not None:
             previous = _with_column(_with_column(previous, "persistence", []),
                                     "incidents_after", [])
     current = _with_column(current, "persistence", persistence)
@@ -393,7 +421,10 @@ def places_that_moved(result: HotspotsWithChange) -> pd.DataFrame:
     if not isinstance(result, HotspotsWithChange):
         raise TypeError(f"The 'result' parameter of places_that_moved must be a "
                         f"HotspotsWithChange. Got {type(result).__name__} instead.")
-    if not result.previous_months or result.previous is None:
+    if result.previous_months and result.previous is None:
+        raise ValueError("places_that_moved needs the previous period's hotspots: compute "
+                         "the result with earlier_hotspots=True. Got one without them.")
+    if not result.previous_months:
         return pd.DataFrame({c: pd.Series([], dtype=object if c in ("name", "status")
                                           else float) for c in columns})
     now = result.table

@@ -7,6 +7,7 @@ import html
 
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import shapely
 import streamlit as st
 
@@ -150,7 +151,8 @@ def _predicted_coverage(filters: Filters) -> float:
 
 def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
                      rule: DisclosureRule | None) -> tuple[list, dict, list[str]]:
-    """Density, risk, predicted and change layers with their legend entries and notes."""
+    """Density, risk, change, emerging and Gi* layers with their legend entries and notes
+    (the predicted cells: :func:`_predicted_layer`)."""
     layers, legend, notes = [], {}, []
     harm = filters.measure == "harm"
     unit = HARM_UNIT if harm else "incidents"
@@ -199,16 +201,20 @@ def _analysis_layers(area_code: str | None, filters: Filters, n_incidents: int,
     if "gi_star" in filters.layers and n_incidents:
         layers.append(deck.choropleth_layer(_gi_records(area_code, filters, exact=rule is None),
                                             layer_id="gi_star"))
-    if "predicted" in filters.layers:
-        coverage = _predicted_coverage(filters)
-        cells = cached.predicted(area_code, filters.months, filters.crime_group,
-                               coverage=coverage, disclosure=rule)
-        layers.append(deck.outline_layer(deck.polygon_records(cells.outlines, ["cells"]),
-                                         layer_id="predicted", colour=deck.PREDICTED_COLOUR,
-                                         pickable=False, width_px=1.0, fill_alpha=25))
-        legend["predicted_label"] = (f"the {coverage:g}% of {cells.cell_size:g} m cells "
-                                     f"ranked highest by {cells.label}")
     return layers, legend, notes
+
+
+def _predicted_layer(area_code: str | None, filters: Filters,
+                     rule: DisclosureRule | None) -> tuple[pdk.Layer, str]:
+    """The predicted cells' layer and its legend entry."""
+    coverage = _predicted_coverage(filters)
+    cells = cached.predicted(area_code, filters.months, filters.crime_group,
+                             coverage=coverage, disclosure=rule)
+    layer = deck.outline_layer(deck.polygon_records(cells.outlines, ["cells"]),
+                               layer_id="predicted", colour=deck.PREDICTED_COLOUR,
+                               pickable=False, width_px=1.0, fill_alpha=25)
+    return layer, (f"the {coverage:g}% of {cells.cell_size:g} m cells ranked highest by "
+                   f"{cells.label}")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -576,10 +582,6 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                              threshold_method=filters.threshold_method,
                              threshold_value=filters.threshold_value, measure=filters.measure,
                              disclosure=rule)
-    clusters = cached.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
-                             min_samples=filters.min_samples,
-                             max_memory_mb=filters.max_memory_mb, measure=filters.measure,
-                             disclosure=rule)
     harm = filters.measure == "harm"
     period = _span(filters.months)
     sees_streets = not aggregate_only and viewer().sees_points
@@ -609,12 +611,18 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                                                               "lad_code"),
                                       layer_id="csp_boundaries", colour=deck.LAD_COLOUR,
                                       width_px=2.0))
-    layers += [layer for layer in extra if layer.id == "predicted"]
+    predicted_at = len(layers)  # drawn here; asked for last (see below)
     if "hotspots" in filters.layers:
         layers.append(deck.outline_layer(
             _outline_records(analysis.outlines, id_name="hotspot_id", title="Hotspot",
                              period=period, names=hotspot_names, threshold=threshold),
             layer_id="hotspots", colour=deck.HOTSPOT_COLOUR))
+    # The clusters and the predicted cells, computed meanwhile on the other core, are asked
+    # for as late as possible: the page waits for them only if they are not ready yet.
+    clusters = cached.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
+                               min_samples=filters.min_samples,
+                               max_memory_mb=filters.max_memory_mb, measure=filters.measure,
+                               disclosure=rule)
     if "clusters" in filters.layers:
         layers.append(deck.outline_layer(
             _outline_records(clusters.outlines, id_name="cluster_id", title="Cluster",
@@ -632,6 +640,9 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         streets = _street_records(area_code)
         if len(streets):
             layers.append(deck.street_label_layer(streets))
+    if "predicted" in filters.layers:
+        layer, legend["predicted_label"] = _predicted_layer(area_code, filters, rule)
+        layers.insert(predicted_at, layer)
     if aggregate_only:
         notes.append(
             f"Disclosure control: counts are rounded to multiples of {rule.rounding} and those "

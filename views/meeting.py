@@ -41,7 +41,8 @@ if rule is not None:  # partner: the server's floors, as on the map
 settings["threshold_value"] = float(config.setting(
     "hotspot_top_percent" if settings["threshold_method"] == "top_percent"
     else "hotspot_mean_multiple").default)
-result = cached.hotspot_analysis(area_code, months, group, disclosure=rule, **settings)
+result = cached.hotspot_analysis(area_code, months, group, disclosure=rule,
+                                 earlier_hotspots=True, **settings)
 meeting_view.since_last_meeting(
     area_code, config.area(area_code).name, result, rule=rule,
     basemap_style=str(config.setting("basemap_style").default))

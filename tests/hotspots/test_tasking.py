@@ -169,6 +169,23 @@ def test_disclosure_rounds_the_earlier_counts():
     assert result.table["name"].str.startswith("Hotspot ").all()
 
 
+@pytest.mark.parametrize("disclosure", [None, DisclosureRule(
+    threshold=5, rounding=10, radius_m=100.0, min_bandwidth_m=100.0, min_cell_m=50.0,
+    support_radius_m=80.0, generalise_m=10.0)], ids=["analyst", "aggregate-only"])
+def test_without_earlier_hotspots_the_selection_and_its_change_are_the_same(disclosure):
+    full, _ = _run(disclosure=disclosure)
+    light, load = _run(disclosure=disclosure, earlier_hotspots=False)
+    assert load.calls == [(LATE,), (EARLY,)]
+    assert light.previous is None and full.previous is not None
+    assert light.previous_months == full.previous_months == (EARLY,)
+    pd.testing.assert_frame_equal(light.table, full.table)   # persistence, incidents_before
+    np.testing.assert_array_equal(light.change.classes, full.change.classes)
+    assert light.change.threshold_before == full.change.threshold_before
+    assert (light.table["persistence"] != "").all()
+    with pytest.raises(ValueError, match="earlier_hotspots=True"):
+        places_that_moved(light)
+
+
 def test_months_are_required():
     with pytest.raises(ValueError, match="at least one YYYY-MM month"):
         _run(months=())

@@ -53,7 +53,7 @@ def test_density_image_is_a_png_of_the_grid_with_transparent_empty_cells():
     image = deck.density_image(density, (500_000, 430_000, 500_600, 430_400))
     png = Image.open(io.BytesIO(base64.b64decode(image.data_url.split(",", 1)[1])))
     assert png.size == (6, 4)
-    pixels = np.asarray(png)
+    pixels = np.asarray(png.convert("RGBA"))
     assert pixels[-1, 0, 3] > 0          # image rows run north to south: SW is bottom-left
     assert (pixels[:, :, 3] > 0).sum() == 1
     assert image.vmax == pytest.approx(10.0)
@@ -138,3 +138,36 @@ def test_image_and_units_are_sent_as_plain_strings_not_expressions():
     assert layer["image"].startswith("data:image/png;base64,")
     outline = json.loads(deck.outline_layer([], layer_id="x", colour=[1, 2, 3]).to_json())
     assert outline["lineWidthUnits"] == "pixels"
+
+
+def _rgba(image) -> np.ndarray:
+    raw = base64.b64decode(image.data_url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(raw)).convert("RGBA")).astype(int)
+
+
+def test_density_image_colours_are_within_one_unit_of_the_continuous_scale():
+    density = np.linspace(0.0, 50.0, 40 * 30).reshape(30, 40)
+    density[3, 4] = np.nan
+    image = deck.density_image(density, (500_000, 430_000, 504_000, 433_000))
+    pixels = np.flipud(_rgba(image))                     # back to row 0 = south
+    values = np.nan_to_num(density)
+    scaled = np.sqrt(np.clip(values / image.vmax, 0.0, 1.0))
+    stops = np.linspace(0.0, 1.0, len(deck.DENSITY_RAMP))
+    visible = (values >= image.vmin) & np.isfinite(density)
+    assert (pixels[..., 3] > 0).tolist() == visible.tolist()   # NaN and the floor: clear
+    for channel in range(3):
+        expected = np.interp(scaled, stops, deck.DENSITY_RAMP[:, channel]).astype(int)
+        assert np.abs(pixels[..., channel] - expected)[visible].max() <= 1
+    expected_alpha = (70 + 160 * scaled).astype(int)
+    assert np.abs(pixels[..., 3] - expected_alpha)[visible].max() <= 1
+
+
+def test_category_image_draws_each_class_in_its_colour():
+    classes = np.array([[0, 1, 2], [3, 4, 5]])
+    image = deck.category_image(classes, (500_000, 430_000, 500_300, 430_200),
+                                deck.CHANGE_COLOURS)
+    pixels = np.flipud(_rgba(image))
+    assert pixels[0, 0].tolist() == [0, 0, 0, 0]
+    for value, colour in deck.CHANGE_COLOURS.items():
+        row, col = divmod(value, 3)
+        assert pixels[row, col].tolist() == colour

@@ -34,3 +34,16 @@ def test_a_store_too_large_to_hold_is_queried(fresh_store, monkeypatch):
         cached._query("E06000010", months, group.types, ["x", "y", "month"]),
         cached.store().query(area_code="E06000010", months=months, crime_types=group.types,
                              columns=["x", "y", "month"]))
+
+
+def test_a_caller_changing_its_selection_leaves_the_shared_one_alone(fresh_store):
+    months = tuple(cached.available_months()[-3:])
+    group = cached.get_config().crime_groups[0].name
+    first = cached.selected_incidents(None, months, group)
+    expected = first.copy()
+    first["harm"] = -1.0                      # a new value in a column
+    first["extra"] = 1                        # a new column
+    first.loc[0, "x"] = 0.0                   # a changed cell
+    again = cached.selected_incidents(None, months, group)
+    assert again is not first
+    pd.testing.assert_frame_equal(again, expected)

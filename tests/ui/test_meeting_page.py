@@ -61,7 +61,7 @@ def _expected(area: str, months: tuple[str, ...], rule=None):
                          threshold_method=str(
                              config.setting("hotspot_threshold_method").default),
                          threshold_value=float(config.setting("hotspot_top_percent").default),
-                         disclosure=rule)
+                         disclosure=rule, earlier_hotspots=True)
 
 
 def test_latest_month_against_the_month_before_by_default():
