@@ -432,7 +432,9 @@ def dbscan_incidents(
         )
 
     tree = KDTree(uniq)
-    if uniq.shape[0] > SAMPLE_ABOVE and estimate_dbscan_memory_mb(
+    if estimate_dbscan_memory_mb(uniq.shape[0] ** 2) <= max_memory_mb:
+        n_pairs = 0  # even every location paired with every other fits: no need to count
+    elif uniq.shape[0] > SAMPLE_ABOVE and estimate_dbscan_memory_mb(
             int(_sampled_pairs(uniq, eps, tree))) > 2 * max_memory_mb:
         n_pairs = int(_sampled_pairs(uniq, eps, tree))  # far over budget: no exact count
     else:

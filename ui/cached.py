@@ -42,7 +42,7 @@ from hotspots.tasking import (
     hotspots_with_change,
     named_hotspots,
 )
-from ui import compute_process
+from ui import compute_process, offload_tasks
 
 #: What densities and rankings measure: incidents, or harm (ONS Crime Severity Score weights).
 MEASURES = ("count", "harm")
@@ -611,14 +611,27 @@ def predicted(area_code: str | None, months: tuple[str, ...], crime_group: str, 
               coverage: float,
               disclosure: DisclosureRule | None = None) -> pipeline.PredictedCells:
     """Cells the back-tested default method selects for the next period."""
-    return _predicted(area_code, months, crime_group, coverage, disclosure, store_version())
+    return _predicted(area_code, months, crime_group, coverage, disclosure,
+                      store_version())[0]
 
 
-@st.cache_data(show_spinner="Scoring cells with the default method…", max_entries=64)
+def predicted_records(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
+                      coverage: float,
+                      disclosure: DisclosureRule | None = None) -> list[dict]:
+    """:func:`predicted`'s outlines as map records (:func:`ui.deck.polygon_records`, with
+    ``cells``), made with them in the compute process. Shared: do not change them."""
+    return _predicted(area_code, months, crime_group, coverage, disclosure,
+                      store_version())[1]
+
+
+# A resource: the records of the Humber's cells (thousands of polygons) are read, never
+# changed, and unpickling a copy on each rerun would cost what making them did.
+@st.cache_resource(show_spinner="Scoring cells with the default method…", max_entries=64)
 def _predicted(area_code, months, crime_group, coverage, disclosure,
-               version) -> pipeline.PredictedCells:
+               version) -> tuple[pipeline.PredictedCells, list[dict]]:
     return compute_process.run(
-        pipeline.predicted_cells, selected_incidents(area_code, months, crime_group),
+        offload_tasks.predicted_with_records,
+        selected_incidents(area_code, months, crime_group),
         context_incidents(area_code, months, crime_group),
         study_area=study_area(area_code), coverage=coverage,
         disclosure=disclosure)

@@ -9,8 +9,8 @@ without holding the lock, so the page's thread has its core to itself.
 
 The process is started once per server process, in the background, by the warm-up
 (:func:`start`); until then, and whenever it is unavailable, :func:`run` computes in the
-calling thread. Only library functions (:mod:`hotspots`) run there: their arguments and
-results are pickled, which takes a few milliseconds for a Humber selection. This module
+calling thread. Only library functions (:mod:`hotspots`, and :mod:`ui.offload_tasks`,
+which adds the map records) run there: their arguments and results are pickled, which takes a few milliseconds for a Humber selection. This module
 imports no Streamlit, so the process does not either.
 """
 
@@ -28,7 +28,7 @@ _LOG = logging.getLogger(__name__)
 #: Modules the process imports as it starts, so that the first computation does not wait
 #: for them.
 PRELOAD = ("hotspots.pipeline", "hotspots.backtest", "hotspots.clusters",
-           "sklearn.cluster", "sklearn.neighbors")
+           "sklearn.cluster", "sklearn.neighbors", "ui.offload_tasks")
 
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()

@@ -210,8 +210,9 @@ def _predicted_layer(area_code: str | None, filters: Filters,
     coverage = _predicted_coverage(filters)
     cells = cached.predicted(area_code, filters.months, filters.crime_group,
                              coverage=coverage, disclosure=rule)
-    layer = deck.outline_layer(deck.polygon_records(cells.outlines, ["cells"]),
-                               layer_id="predicted", colour=deck.PREDICTED_COLOUR,
+    records = cached.predicted_records(area_code, filters.months, filters.crime_group,
+                                       coverage=coverage, disclosure=rule)
+    layer = deck.outline_layer(records, layer_id="predicted", colour=deck.PREDICTED_COLOUR,
                                pickable=False, width_px=1.0, fill_alpha=25)
     return layer, (f"the {coverage:g}% of {cells.cell_size:g} m cells ranked highest by "
                    f"{cells.label}")

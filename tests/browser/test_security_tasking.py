@@ -143,8 +143,8 @@ def _disclosed(value) -> bool:
 
 
 def _counts(frames: list[bytes]) -> list:
-    """Every incident count the frames carry: tooltips, table cells of count columns and
-    the responses chart's monthly values."""
+    """Every incident count the frames carry: tooltips, table cells of count columns, the
+    responses chart's and the trend chart's monthly values."""
     found = COUNT.findall(b"".join(frames).decode("latin-1"))
     for table in tables(frames):
         for column in table.columns:
@@ -153,6 +153,8 @@ def _counts(frames: list[bytes]) -> list:
     for data in chart_data(frames):
         if {"month", "area", "value"} <= set(data.columns):
             found.extend(data["value"].tolist())
+        if {"Area", "Incidents"} <= set(data.columns):   # the monthly trend chart
+            found.extend(data["Incidents"].tolist())
     return found
 
 

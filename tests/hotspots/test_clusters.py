@@ -413,3 +413,24 @@ def test_sampled_estimates_for_many_locations_still_suggest_an_eps_that_fits():
     assert suggested is not None and 0 < suggested < 200
     assert estimate_dbscan_memory_mb(estimate_neighbour_pairs(x, y, eps=suggested)) <= 20.0
     assert refused.value.predicted_mb > 20.0
+
+
+def test_pairs_are_counted_only_when_every_pair_could_exceed_the_budget(monkeypatch):
+    import hotspots.clusters as clusters
+
+    rng = np.random.default_rng(3)
+    x, y = 500_000 + rng.uniform(0, 2_000, 400), 430_000 + rng.uniform(0, 2_000, 400)
+    counted = []
+    real = clusters._count_pairs
+    monkeypatch.setattr(clusters, "_count_pairs",
+                        lambda *a, **k: counted.append(1) or real(*a, **k))
+    # 400 locations: 160,000 pairs at most, 2.4 MB -> within 1,024 MB without counting
+    fitted = dbscan_incidents(x, y, eps=300.0, min_samples=5)
+    assert counted == []
+    # a budget below that bound: counted, and refused when the real count is over it
+    with pytest.raises(ClusterMemoryError):
+        dbscan_incidents(x, y, eps=3_000.0, min_samples=5, max_memory_mb=1.0)
+    assert counted              # counted (and again while looking for an eps that fits)
+    np.testing.assert_array_equal(
+        dbscan_incidents(x, y, eps=300.0, min_samples=5, max_memory_mb=2.0).labels,
+        fitted.labels)

@@ -1,12 +1,13 @@
 """Read what a browser received: Streamlit websocket frames decoded as an attacker would.
 
 The frames are ``ForwardMsg`` protobufs. Tables (``st.dataframe``) and chart data
-(``st.altair_chart``) travel as Arrow streams inside them; map layers travel as deck JSON
+(``st.altair_chart``) travel as Arrow streams inside them, or as rows inside a chart's spec; map layers travel as deck JSON
 text. These helpers pull out the tables, the chart datasets and the lon/lat pairs.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -53,8 +54,28 @@ def tables(frames: list[bytes]) -> list[pd.DataFrame]:
     return out
 
 
+def _inline_values(spec) -> list[list]:
+    """The ``data.values`` arrays anywhere in a Vega-Lite spec (a layer's or a dataset's)."""
+    found = []
+    if isinstance(spec, dict):
+        values = spec.get("data", {}).get("values") if isinstance(spec.get("data"), dict) \
+            else None
+        if isinstance(values, list):
+            found.append(values)
+        for key, value in spec.items():
+            if key == "datasets" and isinstance(value, dict):
+                found += [v for v in value.values() if isinstance(v, list)]
+            elif key != "data":
+                found += _inline_values(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += _inline_values(item)
+    return found
+
+
 def chart_data(frames: list[bytes]) -> list[pd.DataFrame]:
-    """Every dataset of every Vega-Lite (Altair) chart received, decoded from Arrow."""
+    """Every dataset of every Vega-Lite (Altair) chart received: Arrow datasets and the rows
+    written into the spec itself."""
     out = []
     for element in elements(frames):
         if element.WhichOneof("type") != "vega_lite_chart":
@@ -64,6 +85,9 @@ def chart_data(frames: list[bytes]) -> list[pd.DataFrame]:
             frame = _arrow(data)
             if frame is not None:
                 out.append(frame)
+        if chart.spec:
+            out += [pd.DataFrame(rows) for rows in _inline_values(json.loads(chart.spec))
+                    if rows]
     return out
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from hotspots import pipeline
 from hotspots.pipeline import ClusterMemoryError
-from ui import cached, compute_process
+from ui import cached, compute_process, offload_tasks
+from ui.deck import polygon_records
 
 
 @pytest.fixture
@@ -56,6 +57,11 @@ def test_the_process_computes_what_the_caller_would(fresh_store, process):
                                   pd.DataFrame(cells_here.outlines.drop(columns="geometry")))
     assert cells_there.outlines.geometry.geom_equals_exact(cells_here.outlines.geometry,
                                                            0.0).all()
+    # with the map's records of them, made there too
+    cells, records = compute_process.run(offload_tasks.predicted_with_records, incidents,
+                                         context, study_area=area, coverage=2.0)
+    assert cells.outlines.geometry.geom_equals_exact(cells_here.outlines.geometry, 0.0).all()
+    assert records == polygon_records(cells_here.outlines, ["cells"]) and len(records)
 
 
 def test_an_error_is_raised_as_itself(process):

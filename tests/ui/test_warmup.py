@@ -54,7 +54,9 @@ def test_after_the_standard_views_a_group_change_computes_nothing(fresh_store, m
 
     for module, name in [(cached, "hotspots_with_change"), (cached, "named_hotspots"),
                          (cached.pipeline, "cluster_analysis"),
-                         (cached.pipeline, "predicted_cells"), (cached, "profile_hotspots"),
+                         (cached.pipeline, "predicted_cells"),
+                         (cached.offload_tasks, "predicted_with_records"),
+                         (cached, "profile_hotspots"),
                          (cached, "lsoa_need_table"), (map_view.deck, "density_image")]:
         monkeypatch.setattr(module, name, computed)
     months = cached.available_months()
