@@ -19,9 +19,12 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 _LOG = logging.getLogger(__name__)
 
@@ -32,11 +35,40 @@ PRELOAD = ("hotspots.pipeline", "hotspots.backtest", "hotspots.clusters",
 
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
+_restarts = 0
 
 
-def _preload() -> None:
+#: Seconds between the process's checks that the server that started it still runs.
+WATCH_S = 2.0
+#: Times the process is started again after it died, before :func:`run` gives up on it for
+#: the life of the server (and computes in its callers).
+MAX_RESTARTS = 3
+
+
+def _identity(pid: int) -> str | None:
+    """The process `pid`'s start time (Linux ``/proc``), None when there is no such process:
+    a pid and its start time name one process, even after the pid is reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _watch(server_pid: int, server: str | None) -> None:
+    """End this process once the server that started it has gone (a server stopped by a
+    signal runs no exit handler, and the process would be left behind)."""
+    while _identity(server_pid) == server:
+        time.sleep(WATCH_S)
+    os._exit(0)
+
+
+def _preload(server_pid: int, server: str | None) -> None:
     import importlib
 
+    if server is not None:
+        threading.Thread(target=_watch, args=(server_pid, server), name="humber-watch",
+                         daemon=True).start()
     for name in PRELOAD:
         importlib.import_module(name)
 
@@ -66,10 +98,13 @@ def start() -> None:
         if _pool is not None:
             return
         context = multiprocessing.get_context("forkserver")
-        # The fork server imports the analysis modules once (and not the main script);
-        # a restarted process forks from it with them loaded.
+        # The fork server imports the analysis modules once; a restarted process forks from
+        # it with them loaded. (A process started from it still imports a main *script* run
+        # by its path, as every multiprocessing start method does; `python -m` runs, as
+        # `make run` and pytest are, import nothing more.)
         context.set_forkserver_preload(list(PRELOAD))
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_preload)
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_preload,
+                                    initargs=(os.getpid(), _identity(os.getpid())))
         _pool.submit(_ready)
 
 
@@ -105,15 +140,22 @@ def run(function, /, *args, **kwargs):
         started again) or `function` raised there, it is computed in the calling thread,
         so an error is raised here as itself.
     """
+    global _restarts
     with _lock:
         pool = _pool
     if pool is not None:
         try:
             done, value = pool.submit(_call, function, args, kwargs).result()
         except BrokenProcessPool:
-            _LOG.warning("The compute process stopped; computing here and starting it again.")
             stop()
-            start()
+            _restarts += 1
+            if _restarts <= MAX_RESTARTS:
+                _LOG.warning("The compute process stopped; computing here and starting it "
+                             "again.")
+                start()
+            else:
+                _LOG.warning("The compute process stopped %d times; computing in the "
+                             "server's own process from now on.", _restarts)
         except Exception as error:  # noqa: BLE001 - e.g. an argument that cannot be pickled
             _LOG.debug("Could not hand %s to the compute process (%s); computing it here.",
                        getattr(function, "__name__", function), type(error).__name__)

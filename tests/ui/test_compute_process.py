@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,3 +87,23 @@ def test_a_dead_process_is_replaced(process):
     assert compute_process.running()
     again = compute_process.run(os.getpid)
     assert again not in (worker, os.getpid())
+
+
+def test_the_process_ends_when_its_server_is_killed():
+    """A server stopped by a signal runs no exit handler: the process watches it instead."""
+    server = subprocess.Popen(
+        [sys.executable, "-c",
+         "import os, signal\n"
+         "from ui import compute_process\n"
+         "compute_process.start()\n"
+         "print(compute_process.run(os.getpid), flush=True)\n"
+         "os.kill(os.getpid(), signal.SIGKILL)\n"],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    worker = int(server.stdout.readline())
+    assert server.wait(timeout=60) == -signal.SIGKILL
+    server.stdout.close()
+    deadline = time.monotonic() + 4 * compute_process.WATCH_S + 5
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{worker}").exists()
