@@ -10,8 +10,9 @@ without holding the lock, so the page's thread has its core to itself.
 The process is started once per server process, in the background, by the warm-up
 (:func:`start`); until then, and whenever it is unavailable, :func:`run` computes in the
 calling thread. Only library functions (:mod:`hotspots`, and :mod:`ui.offload_tasks`,
-which adds the map records) run there: their arguments and results are pickled, which takes a few milliseconds for a Humber selection. This module
-imports no Streamlit, so the process does not either.
+which adds the map records) run there: their arguments and results are pickled, which takes
+a few milliseconds for a Humber selection. This module imports no Streamlit, so the process
+does not either.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def _ready() -> bool:
 
 def _call(function, args, kwargs):
     """`function(*args, **kwargs)` in the process: ``(True, result)``, or ``(False, the
-    exception's type name)`` when it raised (an exception may not survive pickling; the caller computes it again
-    itself, which raises the real one)."""
+    exception's type name)`` when it raised (an exception may not survive pickling; the
+    caller computes it again itself, which raises the real one)."""
     try:
         return True, function(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - reported to the caller, who raises it
@@ -147,15 +148,18 @@ def run(function, /, *args, **kwargs):
         try:
             done, value = pool.submit(_call, function, args, kwargs).result()
         except BrokenProcessPool:
-            stop()
-            _restarts += 1
-            if _restarts <= MAX_RESTARTS:
-                _LOG.warning("The compute process stopped; computing here and starting it "
-                             "again.")
-                start()
-            else:
-                _LOG.warning("The compute process stopped %d times; computing in the "
-                             "server's own process from now on.", _restarts)
+            with _lock:  # another caller may have replaced the broken pool already
+                replace = _pool is pool
+            if replace:
+                stop()
+                _restarts += 1
+                if _restarts <= MAX_RESTARTS:
+                    _LOG.warning("The compute process stopped; computing here and starting "
+                                 "it again.")
+                    start()
+                else:
+                    _LOG.warning("The compute process stopped %d times; computing in the "
+                                 "server's own process from now on.", _restarts)
         except Exception as error:  # noqa: BLE001 - e.g. an argument that cannot be pickled
             _LOG.debug("Could not hand %s to the compute process (%s); computing it here.",
                        getattr(function, "__name__", function), type(error).__name__)
