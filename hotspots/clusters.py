@@ -252,8 +252,6 @@ def auto_eps(x, y, *, min_samples: int, method: str = "quantile",
             f"The 'upper' parameter of {func} must be >= 'lower' ({lower:g}). "
             f"Got {upper:g} instead."
         )
-    if xa.size < min_samples:
-        return upper
     uniq, _, counts = _unique_locations(xa, ya)
     return _eps_of_locations(uniq, counts, min_samples=min_samples, method=method,
                              quantile=quantile, lower=lower, upper=upper)
@@ -262,8 +260,9 @@ def auto_eps(x, y, *, min_samples: int, method: str = "quantile",
 def _eps_of_locations(uniq: np.ndarray, counts: np.ndarray, *, min_samples: int,
                       method: str = "quantile", quantile: float = AUTO_EPS_QUANTILE,
                       lower: float = AUTO_EPS_LOWER, upper: float = AUTO_EPS_UPPER) -> float:
-    """:func:`auto_eps` of validated incidents given as their unique locations and counts
-    (at least `min_samples` incidents)."""
+    """:func:`auto_eps` of validated incidents given as their unique locations and counts."""
+    if counts.sum() < min_samples:
+        return upper  # no cluster is possible at any radius
     kd = _k_distances(uniq, counts, min_samples)
     # Distances beyond `upper` can never be chosen: capping them keeps a long
     # rural / out-of-area tail from dragging the knee to large values.
@@ -423,8 +422,7 @@ def dbscan_incidents(
         min_samples = auto_min_samples(n)
     uniq, inverse, counts = _unique_locations(xa, ya)
     if eps is None:  # auto_eps, from the unique locations found once
-        eps = AUTO_EPS_UPPER if n < min_samples else \
-            _eps_of_locations(uniq, counts, min_samples=min_samples)
+        eps = _eps_of_locations(uniq, counts, min_samples=min_samples)
     if n == 0:
         return ClusterResult(
             labels=np.zeros(0, dtype=np.int64), eps=eps, min_samples=min_samples,

@@ -615,13 +615,13 @@ def predicted(area_code: str | None, months: tuple[str, ...], crime_group: str, 
                       store_version())[0]
 
 
-def predicted_records(area_code: str | None, months: tuple[str, ...], crime_group: str, *,
-                      coverage: float,
-                      disclosure: DisclosureRule | None = None) -> list[dict]:
-    """:func:`predicted`'s outlines as map records (:func:`ui.deck.polygon_records`, with
-    ``cells``), made with them in the compute process. Shared: do not change them."""
-    return _predicted(area_code, months, crime_group, coverage, disclosure,
-                      store_version())[1]
+def predicted_with_records(area_code: str | None, months: tuple[str, ...],
+                           crime_group: str, *, coverage: float,
+                           disclosure: DisclosureRule | None = None
+                           ) -> tuple[pipeline.PredictedCells, list[dict]]:
+    """:func:`predicted` and its outlines as map records (:func:`ui.deck.polygon_records`,
+    with ``cells``), made with them in the compute process. Shared: do not change them."""
+    return _predicted(area_code, months, crime_group, coverage, disclosure, store_version())
 
 
 # A resource: the records of the Humber's cells (thousands of polygons) are read, never

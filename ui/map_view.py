@@ -208,10 +208,9 @@ def _predicted_layer(area_code: str | None, filters: Filters,
                      rule: DisclosureRule | None) -> tuple[pdk.Layer, str]:
     """The predicted cells' layer and its legend entry."""
     coverage = _predicted_coverage(filters)
-    cells = cached.predicted(area_code, filters.months, filters.crime_group,
-                             coverage=coverage, disclosure=rule)
-    records = cached.predicted_records(area_code, filters.months, filters.crime_group,
-                                       coverage=coverage, disclosure=rule)
+    cells, records = cached.predicted_with_records(area_code, filters.months,
+                                                   filters.crime_group, coverage=coverage,
+                                                   disclosure=rule)
     layer = deck.outline_layer(records, layer_id="predicted", colour=deck.PREDICTED_COLOUR,
                                pickable=False, width_px=1.0, fill_alpha=25)
     return layer, (f"the {coverage:g}% of {cells.cell_size:g} m cells ranked highest by "
