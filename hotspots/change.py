@@ -116,6 +116,8 @@ def _embed(surface: DensitySurface, grid: Grid) -> np.ndarray:
     g = surface.grid
     i0 = int(round((g.x0 - grid.x0) / grid.cell_size))
     j0 = int(round((g.y0 - grid.y0) / grid.cell_size))
+    if (i0, j0) == (0, 0) and (g.ny, g.nx) == grid.shape:
+        return np.asarray(surface.density)  # already on the common grid: no copy
     out = np.zeros(grid.shape)
     out[j0:j0 + g.ny, i0:i0 + g.nx] = surface.density
     return out

@@ -18,6 +18,7 @@ does not either.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -72,6 +73,10 @@ def _preload(server_pid: int, server: str | None) -> None:
                          daemon=True).start()
     for name in PRELOAD:
         importlib.import_module(name)
+    # The modules' objects live as long as the process: keep them out of the garbage
+    # collector's full passes, which otherwise walked them in every other computation
+    # (0.07 s of the Humber's 0.08 s predicted cells).
+    gc.freeze()
 
 
 def _ready() -> bool:

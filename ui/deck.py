@@ -145,17 +145,21 @@ def density_image(density: np.ndarray, bounds: tuple[float, float, float, float]
     -------
     DensityImage
     """
-    values = np.where(np.isfinite(density), density, 0.0)
-    positive = values[values > 0]
+    density = np.asarray(density)
+    # Only the cells above 0 (a tenth of a Humber surface) can be drawn, as vmin > 0: they
+    # alone are scaled (a third of the time of scaling every cell)
+    at = np.flatnonzero(np.isfinite(density).ravel() & (density.ravel() > 0))
+    positive = density.ravel()[at]
     vmax = float(np.quantile(positive, 0.999)) if positive.size else 1.0
     vmax = max(vmax, 1e-12)
     vmin = floor_fraction * vmax
+    drawn = positive >= vmin
     # A square-root scale: police.uk points make narrow kernels very peaked, and on a linear
     # scale everything but the peaks would vanish.
-    scaled = np.sqrt(np.clip(values / vmax, 0.0, 1.0))
+    scaled = np.sqrt(np.clip(positive[drawn] / vmax, 0.0, 1.0))
     top = DENSITY_LEVELS - 1
-    index = (1 + np.rint(scaled * top)).astype(np.uint8)
-    index[~((values >= vmin) & np.isfinite(density))] = 0
+    index = np.zeros(density.shape, dtype=np.uint8)
+    index.ravel()[at[drawn]] = (1 + np.rint(scaled * top)).astype(np.uint8)
     levels = np.arange(DENSITY_LEVELS) / top
     stops = np.linspace(0.0, 1.0, len(ramp))
     palette = np.zeros((256, 4), dtype=np.uint8)

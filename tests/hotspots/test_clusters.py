@@ -434,3 +434,38 @@ def test_pairs_are_counted_only_when_every_pair_could_exceed_the_budget(monkeypa
     np.testing.assert_array_equal(
         dbscan_incidents(x, y, eps=300.0, min_samples=5, max_memory_mb=2.0).labels,
         fitted.labels)
+
+
+@pytest.mark.parametrize("eps", [0.5, 25.0, 50.0, 137.0, 1000.0])
+def test_pairs_upper_bound_is_never_below_the_exact_count(repeated_points, eps):
+    from hotspots.clusters import _count_pairs, _pairs_upper_bound, _unique_locations
+    for seed in range(3):
+        x, y = repeated_points(seed)
+        uniq, _, _ = _unique_locations(np.asarray(x, float), np.asarray(y, float))
+        exact = _count_pairs(uniq, eps)
+        assert exact <= _pairs_upper_bound(uniq, eps) <= uniq.shape[0] ** 2
+    # a 50 m lattice: pairs exactly eps apart, on the squares' edges
+    lattice = 500_000.0 + 50.0 * np.array([(i, j) for i in range(30) for j in range(30)])
+    for e in (50.0, 100.0, 70.71067811865476):
+        assert _count_pairs(lattice, e) <= _pairs_upper_bound(lattice, e)
+    assert _pairs_upper_bound(np.zeros((0, 2)), eps) == 0
+
+
+def test_memory_check_skips_the_count_only_when_the_bound_fits(repeated_points, monkeypatch):
+    import hotspots.clusters as clusters
+    x, y = repeated_points(0)
+    counted = []
+    real = clusters._count_pairs
+    monkeypatch.setattr(clusters, "_count_pairs",
+                        lambda *a, **k: counted.append(1) or real(*a, **k))
+    generous = dbscan_incidents(x, y, eps=150.0, min_samples=10, max_memory_mb=1024.0)
+    assert counted == []  # the bound fits: no count
+    uniq = np.unique(np.column_stack([x, y]), axis=0)
+    exact_mb = clusters.estimate_dbscan_memory_mb(real(uniq, 150.0))
+    bound_mb = clusters.estimate_dbscan_memory_mb(clusters._pairs_upper_bound(uniq, 150.0))
+    assert exact_mb < bound_mb
+    tight = dbscan_incidents(x, y, eps=150.0, min_samples=10,
+                             max_memory_mb=(exact_mb + bound_mb) / 2)  # fits, bound does not
+    assert counted and tight.labels.tolist() == generous.labels.tolist()
+    with pytest.raises(clusters.ClusterMemoryError):
+        dbscan_incidents(x, y, eps=150.0, min_samples=10, max_memory_mb=exact_mb * 0.9)

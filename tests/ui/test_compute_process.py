@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from hotspots import pipeline
+from hotspots.disclosure import DisclosureRule
 from hotspots.pipeline import ClusterMemoryError
 from ui import cached, compute_process, offload_tasks
 from ui.deck import polygon_records
@@ -66,6 +67,34 @@ def test_the_process_computes_what_the_caller_would(fresh_store, process):
                                          context, study_area=area, coverage=2.0)
     assert cells.outlines.geometry.geom_equals_exact(cells_here.outlines.geometry, 0.0).all()
     assert records == polygon_records(cells_here.outlines, ["cells"]) and len(records)
+
+
+@pytest.mark.parametrize("measure, rule", [("count", None), ("harm", None),
+                                           ("count", DisclosureRule())])
+def test_the_cached_analyses_send_only_what_they_read(fresh_store, process, measure, rule):
+    # ui.cached pickles only the columns the library reads; the results are those of the
+    # library given every column
+    months = tuple(cached.available_months()[-3:])
+    group = cached.get_config().default_crime_group
+    incidents = cached.selected_incidents("E06000010", months, group)
+    context = cached.context_incidents("E06000010", months, group)
+    area = cached.study_area("E06000010")
+    weight = None if rule is not None else cached._weight(measure)
+    got = cached.clusters("E06000010", months, group, eps=None, min_samples=None,
+                          max_memory_mb=1024.0, measure=measure, disclosure=rule)
+    want = pipeline.cluster_analysis(incidents, lsoas=cached.lsoa_table(), eps=None,
+                                     min_samples=None, max_memory_mb=1024.0, weight=weight,
+                                     disclosure=rule)
+    assert len(want.table) > 0
+    pd.testing.assert_frame_equal(got.table, want.table)
+    assert got.outlines.geometry.geom_equals_exact(want.outlines.geometry, 0.0).all()
+    cells = cached.predicted("E06000010", months, group, coverage=2.0, disclosure=rule)
+    expected = pipeline.predicted_cells(incidents, context, study_area=area, coverage=2.0,
+                                        disclosure=rule)
+    assert len(expected.outlines) > 0
+    pd.testing.assert_frame_equal(pd.DataFrame(cells.outlines.drop(columns="geometry")),
+                                  pd.DataFrame(expected.outlines.drop(columns="geometry")))
+    assert cells.outlines.geometry.geom_equals_exact(expected.outlines.geometry, 0.0).all()
 
 
 def test_an_error_is_raised_as_itself(process):
