@@ -142,6 +142,56 @@ def _rings_to_polygons(points: list[np.ndarray], offsets: list[np.ndarray]) -> l
     return polygons
 
 
+#: Cell centres tested at once by :func:`_cells_inside` (a polygon's bounding box larger
+#: than this is tested alone).
+CELL_PAIRS = 4_000_000
+
+
+def _cells_inside(polygons: list[Polygon], xs: np.ndarray, ys: np.ndarray,
+                  density: np.ndarray, threshold: float,
+                  cell_area_km2: float) -> list[tuple[float, float]]:
+    """Each polygon's peak density and expected incidents over the cells whose centre it
+    covers; ``(threshold, 0.0)`` for a polygon covering no centre.
+
+    The centres in the polygons' bounding boxes are tested in one vectorised call per
+    chunk of polygons, instead of one call per polygon (200 NumPy and GEOS calls for a
+    Humber map). Each polygon's cells are summed in the bounding box's row-major order, as
+    ``density[rows, cols][inside].sum()`` does, so the figures are the same to the bit.
+    """
+    geoms = np.empty(len(polygons), dtype=object)
+    geoms[:] = polygons
+    shapely.prepare(geoms)  # a test against a repeated polygon then uses its index
+    bounds = shapely.bounds(geoms)
+    c0 = np.searchsorted(xs, bounds[:, 0], side="left")
+    nc = np.searchsorted(xs, bounds[:, 2], side="right") - c0
+    r0 = np.searchsorted(ys, bounds[:, 1], side="left")
+    nr = np.searchsorted(ys, bounds[:, 3], side="right") - r0
+    size = np.maximum(nc, 0) * np.maximum(nr, 0)
+    out = []
+    start = 0
+    while start < len(polygons):
+        stop = start + 1
+        total = size[start]
+        while stop < len(polygons) and total + size[stop] <= CELL_PAIRS:
+            total += size[stop]
+            stop += 1
+        chunk = np.arange(start, stop)
+        owner = np.repeat(chunk, size[chunk])
+        local = np.arange(total) - np.repeat(np.cumsum(size[chunk]) - size[chunk], size[chunk])
+        width = np.repeat(nc[chunk], size[chunk])
+        r = np.repeat(r0[chunk], size[chunk]) + local // np.maximum(width, 1)
+        c = np.repeat(c0[chunk], size[chunk]) + local % np.maximum(width, 1)
+        inside = shapely.intersects_xy(geoms[owner], xs[c], ys[r])
+        values, owner = density[r[inside], c[inside]], owner[inside]
+        ends = np.searchsorted(owner, np.arange(start, stop + 1))
+        for a, b in zip(ends[:-1], ends[1:]):
+            block = values[a:b]
+            out.append((float(block.max()), float(block.sum() * cell_area_km2))
+                       if block.size else (threshold, 0.0))
+        start = stop
+    return out
+
+
 def _empty_outlines() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
@@ -211,25 +261,11 @@ def hotspot_outlines(
     points, offsets = gen.filled(threshold, math.inf)
     polygons = _rings_to_polygons(points, offsets)
 
-    rows = []
-    cell_area = grid.cell_area_km2
-    for poly in polygons:
-        if poly.area < min_area_m2:
-            continue
-        px0, py0, px1, py1 = poly.bounds
-        ci = np.flatnonzero((xs >= px0) & (xs <= px1))
-        ri = np.flatnonzero((ys >= py0) & (ys <= py1))
-        peak, expected = threshold, 0.0
-        if ci.size and ri.size:
-            gx, gy = np.meshgrid(xs[ci], ys[ri])
-            inside = shapely.intersects_xy(poly, gx, gy)
-            block = density[ri[0] : ri[-1] + 1, ci[0] : ci[-1] + 1][inside]
-            if block.size:
-                peak = float(block.max())
-                expected = float(block.sum() * cell_area)
-        rows.append((peak, poly.area / 1e6, expected, poly))
-    if not rows:
+    kept = [poly for poly in polygons if poly.area >= min_area_m2]
+    if not kept:
         return _empty_outlines()
+    rows = [(peak, poly.area / 1e6, expected, poly) for poly, (peak, expected) in
+            zip(kept, _cells_inside(kept, xs, ys, density, threshold, grid.cell_area_km2))]
     # Rank by expected incidents, ties by peak density (both descending).
     rows.sort(key=lambda r: (-r[2], -r[0]))
     gdf = gpd.GeoDataFrame(

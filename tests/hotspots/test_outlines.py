@@ -186,3 +186,25 @@ def test_hotspot_outlines_validation(ramp, threshold, kwargs, error, match):
 def test_hotspot_outlines_rejects_non_surface():
     with pytest.raises(TypeError, match=r"The 'surface' parameter of hotspot_outlines must be a DensitySurface"):
         hotspot_outlines("surface", 1.0)
+
+
+@pytest.mark.parametrize("cell_pairs", [1, 50, 4_000_000])
+def test_cell_figures_do_not_depend_on_how_polygons_are_batched(clusters_surface, monkeypatch,
+                                                                cell_pairs):
+    # every polygon tested alone (1), a few at a time (50) or all at once: the same figures,
+    # to the bit, as a per-polygon mask of the bounding box's cells
+    import hotspots.outlines as outlines
+    s = clusters_surface
+    monkeypatch.setattr(outlines, "CELL_PAIRS", cell_pairs)
+    gdf = hotspot_outlines(s, 1e-6 * s.density.max())
+    xs, ys = s.grid.cell_centres()
+    for poly, peak, expected in zip(gdf.geometry, gdf["peak_density"],
+                                    gdf["expected_incidents"]):
+        x0, y0, x1, y1 = poly.bounds
+        ci = np.flatnonzero((xs >= x0) & (xs <= x1))
+        ri = np.flatnonzero((ys >= y0) & (ys <= y1))
+        gx, gy = np.meshgrid(xs[ci], ys[ri])
+        block = s.density[ri[0]:ri[-1] + 1, ci[0]:ci[-1] + 1][shapely.intersects_xy(poly, gx, gy)]
+        assert peak == float(block.max())
+        assert expected == float(block.sum() * s.grid.cell_area_km2)
+    assert len(gdf) >= 3

@@ -39,6 +39,33 @@ def test_assign_to_polygons(squares):
     assert ids.dtype == np.int64
 
 
+@pytest.mark.parametrize("band_pairs", [4_000_000, 0])  # all pairs at once; one at a time
+def test_assign_to_polygons_equals_a_brute_force_first_match(monkeypatch, band_pairs):
+    import shapely
+
+    import hotspots.summary as summary
+    monkeypatch.setattr(summary, "BAND_PAIRS", band_pairs)
+    rng = np.random.default_rng(7)
+    # overlapping discs and squares, an empty and a missing geometry, points on a 50 m
+    # lattice (some on edges and corners) and at random
+    shapes = [shapely.Point(rng.uniform(0, 3000, 2)).buffer(rng.uniform(50, 600))
+              for _ in range(40)]
+    shapes += [box(500.0, 500.0, 1000.0, 1000.0), box(1000.0, 500.0, 1500.0, 1000.0),
+               shapely.Polygon(), None]
+    polygons = gpd.GeoDataFrame({"hotspot_id": np.arange(len(shapes)) * 3 + 1},
+                                geometry=gpd.GeoSeries(shapes), crs="EPSG:27700")
+    lattice = np.mgrid[0:3001:50, 0:3001:50].reshape(2, -1).astype(float)
+    x = np.r_[lattice[0], rng.uniform(-100, 3100, 3000)]
+    y = np.r_[lattice[1], rng.uniform(-100, 3100, 3000)]
+    expected = np.full(x.size, -1)
+    for k in range(len(shapes) - 1, -1, -1):
+        if shapes[k] is not None and not shapes[k].is_empty:
+            expected[shapely.intersects_xy(shapes[k], x, y)] = polygons["hotspot_id"].iloc[k]
+    got = assign_to_polygons(x, y, polygons, "hotspot_id")
+    np.testing.assert_array_equal(got, expected)
+    assert (got >= 0).sum() > 1000
+
+
 def test_assign_to_polygons_reprojects_other_crs(squares):
     wgs84 = squares.to_crs("EPSG:4326")
     ids = assign_to_polygons([508_500.0, 512_500.0, 500_000.0], [429_500.0, 429_500.0, 429_500.0], wgs84, "hotspot_id")
