@@ -374,11 +374,15 @@ def _add_harm(frame: pd.DataFrame) -> pd.DataFrame:
 
 def context_incidents(area_code: str | None, months: tuple[str, ...],
                       crime_group: str) -> pd.DataFrame:
-    """The other crime types' incidents in the same area and months (precursors, context)."""
-    return _context_incidents(area_code, months, crime_group, store_version())
+    """The other crime types' incidents in the same area and months (precursors, context).
+
+    A shallow copy of one shared frame, as :func:`selected_incidents` gives (unpickling a
+    copy of the Humber's took 5-15 ms of the page's interpreter lock per call)."""
+    return _context_incidents(area_code, months, crime_group,
+                              store_version()).copy(deep=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _context_incidents(area_code, months, crime_group, version) -> pd.DataFrame:
     config = get_config()
     chosen = set(config.crime_group(crime_group).types)

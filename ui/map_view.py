@@ -359,7 +359,7 @@ def _street_labels(version: int) -> pd.DataFrame:
     return street_labels(cached.map_point_names()[["location", "x", "y"]])
 
 
-def _street_records(area_code: str | None) -> list[dict]:
+def _street_records(area_code: str | None) -> deck.SharedRecords:
     """Street labels inside the area (a CSP role's page never carries another CSP's), from
     every stored incident, as layer records made once per store version and area (shared:
     read only)."""
@@ -367,13 +367,13 @@ def _street_records(area_code: str | None) -> list[dict]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _area_street_records(version: int, area_code: str | None) -> list[dict]:
+def _area_street_records(version: int, area_code: str | None) -> deck.SharedRecords:
     labels = _street_labels(version)
     if labels.empty:
-        return []
+        return deck.SharedRecords()
     inside = shapely.contains_xy(cached.study_area(area_code),
                                  labels["x"].to_numpy(), labels["y"].to_numpy())
-    return deck.street_label_records(labels[inside])
+    return deck.SharedRecords(deck.street_label_records(labels[inside]))
 
 
 _SIZE_JS = """

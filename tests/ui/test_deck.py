@@ -171,3 +171,32 @@ def test_category_image_draws_each_class_in_its_colour():
     for value, colour in deck.CHANGE_COLOURS.items():
         row, col = divmod(value, 3)
         assert pixels[row, col].tolist() == colour
+
+
+def test_shared_records_give_the_same_json_serialised_once(monkeypatch):
+    labels = pd.DataFrame({"name": ["Newland Avenue", 'A "quoted" <b>street</b>', "Beverley Road"],
+                           "lon": [-0.36, -0.35, -0.34], "lat": [53.76, 53.77, 53.78]})
+    plain = deck.street_label_records(labels)
+    shared = deck.SharedRecords(plain)
+    view = deck.fit_view((500_000.0, 420_000.0, 520_000.0, 440_000.0), width_px=800,
+                         height_px=600)
+    outline = deck.boundary_layer([{"polygon": [[[-0.3, 53.7], [-0.2, 53.7], [-0.2, 53.8]]]}],
+                                  layer_id="csp_boundaries", colour=[0, 0, 0, 255], width_px=1)
+
+    def deck_of(records):
+        return deck.build_deck([outline, deck.street_label_layer(records),
+                                deck.street_label_layer(records)], view, basemap_style="none")
+
+    expected = deck_of(list(plain)).to_json()
+    assert deck_of(shared).to_json() == expected          # the same bytes
+    calls = []
+    real = deck._json
+    monkeypatch.setattr(deck, "_json", lambda value: calls.append(type(value)) or real(value))
+    assert deck_of(shared).to_json() == expected          # again, from the stored JSON
+    assert list not in calls                               # the records were not serialised
+    layer = deck.street_label_layer(shared)
+    deck_of(shared).to_json()
+    assert layer.data is shared                            # the layers keep their records
+    other = deck.SharedRecords(plain[:1])                  # other records: their own JSON
+    assert json.loads(deck_of(other).to_json())["layers"][1]["data"] == json.loads(
+        json.dumps(plain[:1]))
