@@ -60,7 +60,14 @@ def _replay(browser, url: str, cookie: dict):
 
 
 def _shows_login_form(page) -> None:
-    page.get_by_role("textbox", name="Username").wait_for(timeout=120_000)
+    try:
+        page.get_by_role("textbox", name="Username").wait_for(timeout=120_000)
+    except Exception:
+        # what the browser shows instead, for the next reader of a failed run
+        page.screenshot(path=str(ARTIFACTS / "session-no-login-form.png"))
+        (ARTIFACTS / "session-no-login-form.txt").write_text(
+            f"url: {page.url}\n\n{page.inner_text('body')[:4000]}")
+        raise
     page.get_by_role("button", name="Log in").wait_for(timeout=60_000)
     page.wait_for_timeout(1000)  # let the run finish: nothing of the dashboard follows
     assert page.get_by_role("textbox", name="Username").count() == 1
