@@ -416,9 +416,9 @@ def _dbscan_labels(uniq: np.ndarray, counts: np.ndarray, *, eps: float,
     lengths = np.fromiter((len(n) for n in neighborhoods), dtype=np.intp,
                           count=len(neighborhoods))
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    # every location is its own neighbour, so no neighbourhood is empty
-    weight = np.add.reduceat(counts.astype(np.float64)[np.concatenate(neighborhoods)],
-                             starts) if len(neighborhoods) else np.zeros(0)
+    # every location is its own neighbour, so no neighbourhood is empty (and there is at
+    # least one location: dbscan_incidents returns before for no incidents)
+    weight = np.add.reduceat(counts.astype(np.float64)[np.concatenate(neighborhoods)], starts)
     labels = np.full(uniq.shape[0], -1, dtype=np.intp)
     dbscan_inner(np.asarray(weight >= min_samples, dtype=np.uint8), neighborhoods, labels)
     return labels
@@ -481,15 +481,16 @@ def dbscan_incidents(
             n_clusters=0, n_noise=0, n_unique_locations=0,
         )
 
-    tree = KDTree(uniq)
     if estimate_dbscan_memory_mb(uniq.shape[0] ** 2) <= max_memory_mb or \
             estimate_dbscan_memory_mb(_pairs_upper_bound(uniq, eps)) <= max_memory_mb:
         n_pairs = 0  # even an upper bound of the pairs fits: no need to count them
-    elif uniq.shape[0] > SAMPLE_ABOVE and estimate_dbscan_memory_mb(
-            int(_sampled_pairs(uniq, eps, tree))) > 2 * max_memory_mb:
-        n_pairs = int(_sampled_pairs(uniq, eps, tree))  # far over budget: no exact count
     else:
-        n_pairs = _count_pairs(uniq, eps, tree)
+        tree = KDTree(uniq)
+        sampled = int(_sampled_pairs(uniq, eps, tree)) if uniq.shape[0] > SAMPLE_ABOVE else 0
+        if estimate_dbscan_memory_mb(sampled) > 2 * max_memory_mb:
+            n_pairs = sampled  # far over budget: no exact count
+        else:
+            n_pairs = _count_pairs(uniq, eps, tree)
     predicted = estimate_dbscan_memory_mb(n_pairs)
     if predicted > max_memory_mb:
         suggestion = _suggest_eps(uniq, tree, eps, max_memory_mb)

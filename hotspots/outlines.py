@@ -18,6 +18,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from geodata.crs import BNG
+from hotspots._batches import batches, concatenated_ranges
 from hotspots._validation import check_float, check_option
 from hotspots.coverage import top_cell_count
 from hotspots.kde import DensitySurface
@@ -154,7 +155,7 @@ def _cells_inside(polygons: list[Polygon], xs: np.ndarray, ys: np.ndarray,
     covers; ``(threshold, 0.0)`` for a polygon covering no centre.
 
     The centres in the polygons' bounding boxes are tested in one vectorised call per
-    chunk of polygons, instead of one call per polygon (200 NumPy and GEOS calls for a
+    batch of polygons, instead of one call per polygon (200 NumPy and GEOS calls for a
     Humber map). Each polygon's cells are summed in the bounding box's row-major order, as
     ``density[rows, cols][inside].sum()`` does, so the figures are the same to the bit.
     """
@@ -168,27 +169,19 @@ def _cells_inside(polygons: list[Polygon], xs: np.ndarray, ys: np.ndarray,
     nr = np.searchsorted(ys, bounds[:, 3], side="right") - r0
     size = np.maximum(nc, 0) * np.maximum(nr, 0)
     out = []
-    start = 0
-    while start < len(polygons):
-        stop = start + 1
-        total = size[start]
-        while stop < len(polygons) and total + size[stop] <= CELL_PAIRS:
-            total += size[stop]
-            stop += 1
-        chunk = np.arange(start, stop)
-        owner = np.repeat(chunk, size[chunk])
-        local = np.arange(total) - np.repeat(np.cumsum(size[chunk]) - size[chunk], size[chunk])
-        width = np.repeat(nc[chunk], size[chunk])
-        r = np.repeat(r0[chunk], size[chunk]) + local // np.maximum(width, 1)
-        c = np.repeat(c0[chunk], size[chunk]) + local % np.maximum(width, 1)
+    for batch in batches(size, CELL_PAIRS):
+        owner = np.repeat(batch, size[batch])
+        local = concatenated_ranges(np.zeros(batch.size), size[batch])
+        width = np.maximum(np.repeat(nc[batch], size[batch]), 1)
+        r = np.repeat(r0[batch], size[batch]) + local // width
+        c = np.repeat(c0[batch], size[batch]) + local % width
         inside = shapely.intersects_xy(geoms[owner], xs[c], ys[r])
         values, owner = density[r[inside], c[inside]], owner[inside]
-        ends = np.searchsorted(owner, np.arange(start, stop + 1))
+        ends = np.searchsorted(owner, np.arange(batch[0], batch[-1] + 2))
         for a, b in zip(ends[:-1], ends[1:]):
             block = values[a:b]
             out.append((float(block.max()), float(block.sum() * cell_area_km2))
                        if block.size else (threshold, 0.0))
-        start = stop
     return out
 
 

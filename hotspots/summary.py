@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 
 from geodata.crs import BNG
+from hotspots._batches import batches, concatenated_ranges
 from hotspots._validation import as_coordinates, as_id_array, as_weights, check_frame, check_int
 
 __all__ = ["SUMMARY_COLUMNS", "assign_to_polygons", "summarise_areas"]
@@ -91,34 +92,30 @@ def assign_to_polygons(x, y, polygons_gdf: gpd.GeoDataFrame, id_column: str) -> 
     id_values = ids.to_numpy(dtype=np.int64)
     usable = np.flatnonzero(~np.isnan(bounds[:, 0]))
     lo = np.searchsorted(xs, bounds[usable, 0], side="left")
-    hi = np.searchsorted(xs, bounds[usable, 2], side="right")
-    width = hi - lo
-    if width.sum() > BAND_PAIRS:  # very wide polygons: one at a time, in bounded memory
-        for k, a, b in zip(usable[::-1], lo[::-1], hi[::-1]):  # earliest row written last
-            band = np.arange(a, b)
-            band = band[(ys[band] >= bounds[k, 1]) & (ys[band] <= bounds[k, 3])]
-            if band.size:
-                inside = shapely.intersects_xy(polygons[k], xs[band], ys[band])
-                out[by_x[band[inside]]] = id_values[k]
+    width = np.searchsorted(xs, bounds[usable, 2], side="right") - lo
+    # Every (polygon, point in its x band) pair of a batch of polygons at once: one
+    # vectorised test instead of a Python loop over the polygons (2,000 NumPy calls per
+    # Humber map run); batches bound the memory
+    owners, points = [], []
+    for batch in batches(width, BAND_PAIRS):
+        owner = np.repeat(usable[batch], width[batch])
+        point = concatenated_ranges(lo[batch], width[batch])
+        near = (ys[point] >= bounds[owner, 1]) & (ys[point] <= bounds[owner, 3])
+        owner, point = owner[near], point[near]
+        inside = shapely.intersects_xy(polygons[owner], xs[point], ys[point])
+        owners.append(owner[inside])
+        points.append(point[inside])
+    if not owners:
         return out
-    # Every (polygon, point in its bounding box) pair at once: one vectorised test instead
-    # of a Python loop over the polygons (2,000 NumPy calls per Humber map run)
-    owner = np.repeat(usable, width)
-    point = np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width) \
-        + np.repeat(lo, width)
-    near = (ys[point] >= bounds[owner, 1]) & (ys[point] <= bounds[owner, 3])
-    owner, point = owner[near], point[near]
-    inside = shapely.intersects_xy(polygons[owner], xs[point], ys[point])
-    owner, point = owner[inside], point[inside]
     # where polygons overlap the earliest row wins: pairs are in row order, and each point
     # takes its first pair
-    point, first = np.unique(point, return_index=True)
-    out[by_x[point]] = id_values[owner[first]]
+    point, first = np.unique(np.concatenate(points), return_index=True)
+    out[by_x[point]] = id_values[np.concatenate(owners)[first]]
     return out
 
 
-#: Above this many (polygon, candidate point) pairs :func:`assign_to_polygons` tests one
-#: polygon at a time (pairs take 16 bytes each).
+#: (Polygon, candidate point) pairs :func:`assign_to_polygons` tests at once (16 bytes
+#: each; a polygon with more candidates is tested alone).
 BAND_PAIRS = 4_000_000
 
 
