@@ -169,6 +169,24 @@ def test_same_input_same_result(kde_points):
     np.testing.assert_array_equal(a.density, b.density)
 
 
+def test_smoothing_in_place_gives_the_values_of_a_separate_output(kde_points):
+    # kernel_density smooths the binned grid in place and scales it in place (fewer fresh
+    # grid-sized arrays); the values are those of the out-of-place filter and division.
+    from scipy import ndimage
+
+    from hotspots.kde import GAUSSIAN_TRUNCATE, _binning_corrected_sigma, _linear_bin
+
+    x, y = kde_points
+    for bandwidth, cell_size in ((200.0, 25.0), (60.0, 50.0), (333.0, 17.0)):
+        surface = kernel_density(x, y, bandwidth=bandwidth, cell_size=cell_size)
+        binned = _linear_bin(x, y, np.ones(x.size), surface.grid)
+        expected = ndimage.gaussian_filter(
+            binned, sigma=_binning_corrected_sigma(bandwidth / cell_size), mode="constant",
+            truncate=GAUSSIAN_TRUNCATE) / surface.grid.cell_area_km2
+        np.testing.assert_array_equal(surface.density, expected)
+        assert surface.mass == pytest.approx(x.size, rel=1e-9)
+
+
 def test_exact_kernel_density_values():
     # One point at the origin, h = 100 m: peak 1 / (2 pi h^2) per m².
     out = exact_kernel_density([0.0], [0.0], [0.0, 100.0], [0.0, 0.0], bandwidth=100.0)
