@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 from sklearn.cluster import DBSCAN
 from sklearn.neighbors import KDTree, NearestNeighbors
 
@@ -173,13 +174,29 @@ def _k_distances(uniq: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
     than ``k`` incidents exist in total.
     """
     m = uniq.shape[0]
-    q = min(k, m)
-    dist, ind = KDTree(uniq).query(uniq, k=q)
-    cum = np.cumsum(counts[ind], axis=1)
-    reached = cum >= k
-    first = np.argmax(reached, axis=1)
-    out = dist[np.arange(m), first]
-    out[~reached.any(axis=1)] = np.inf
+    out = np.full(m, np.inf)
+    if m == 0:
+        return out
+    tree = cKDTree(uniq)
+    # Locations hold several incidents each, so the k-th incident is usually among far
+    # fewer than k locations: ask for about twice the locations the average count needs,
+    # then the full k only for the locations not reached (a query's cost grows with its k:
+    # 40 ms for the Humber's 7,400 locations at k = 50, 12 ms in two steps). The distance
+    # at which the count reaches k does not depend on the order of equidistant
+    # neighbours, so both steps give the one-step distances (tested).
+    q_full = min(k, m)
+    q_first = min(q_full, max(8, math.ceil(2 * k / float(counts.mean()))))
+    todo = np.arange(m)
+    for q in dict.fromkeys((q_first, q_full)):
+        dist, ind = tree.query(uniq[todo], k=q)
+        dist, ind = dist.reshape(todo.size, q), ind.reshape(todo.size, q)  # k=1: 1-d
+        cum = np.cumsum(counts[ind], axis=1)
+        reached = cum[:, -1] >= k
+        first = np.argmax(cum >= k, axis=1)
+        out[todo[reached]] = dist[np.flatnonzero(reached), first[reached]]
+        todo = todo[~reached]
+        if todo.size == 0:
+            break
     return out
 
 

@@ -34,6 +34,38 @@ def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(((ct > 0).sum(axis=1) == 1).all() and ((ct > 0).sum(axis=0) == 1).all())
 
 
+# ---------------------------------------------------------------- k-distances
+
+
+def _k_distances_in_one_query(uniq: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """The k-distances from one query of the k nearest locations (scikit-learn's tree)."""
+    from sklearn.neighbors import KDTree
+
+    m = uniq.shape[0]
+    dist, ind = KDTree(uniq).query(uniq, k=min(k, m))
+    cum = np.cumsum(counts[ind], axis=1)
+    reached = cum >= k
+    out = dist[np.arange(m), np.argmax(reached, axis=1)]
+    out[~reached.any(axis=1)] = np.inf
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_k_distances_in_two_steps_equal_those_of_one_query(seed):
+    from hotspots.clusters import _k_distances
+
+    rng = np.random.default_rng(seed)
+    # Locations on a 10 m lattice (many equidistant neighbours, the ties that could change
+    # which neighbours a query returns), holding 1 to 40 incidents, skewed like map points.
+    uniq = np.unique(rng.integers(0, 60, size=(800, 2)) * 10.0, axis=0)
+    counts = np.minimum(rng.geometric(0.35, size=len(uniq)), 40)
+    for k in (1, 2, 5, 20, 50, 200, counts.sum(), counts.sum() + 1):
+        got = _k_distances(uniq, counts, int(k))
+        np.testing.assert_array_equal(got, _k_distances_in_one_query(uniq, counts, int(k)))
+    assert _k_distances(uniq[:1], counts[:1], 1)[0] == 0.0
+    assert _k_distances(np.empty((0, 2)), np.empty(0, dtype=np.int64), 3).size == 0
+
+
 # ---------------------------------------------------------------- dbscan
 
 
