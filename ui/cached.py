@@ -43,6 +43,9 @@ from hotspots.tasking import (
     named_hotspots,
 )
 from ui import compute_process, offload_tasks
+from ui.memory import use_system_allocator
+
+use_system_allocator()  # before the first selection is taken (see ui.memory)
 
 #: What densities and rankings measure: incidents, or harm (ONS Crime Severity Score weights).
 MEASURES = ("count", "harm")

@@ -73,6 +73,9 @@ def _preload(server_pid: int, server: str | None) -> None:
                          daemon=True).start()
     for name in PRELOAD:
         importlib.import_module(name)
+    from ui.memory import use_system_allocator
+
+    use_system_allocator()  # as the server does (see ui.memory)
     # The modules' objects live as long as the process: keep them out of the garbage
     # collector's full passes, which otherwise walked them in every other computation
     # (0.07 s of the Humber's 0.08 s predicted cells).

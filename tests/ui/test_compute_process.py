@@ -97,6 +97,15 @@ def test_the_cached_analyses_send_only_what_they_read(fresh_store, process, meas
     assert cells.outlines.geometry.geom_equals_exact(expected.outlines.geometry, 0.0).all()
 
 
+def test_both_processes_allocate_arrow_strings_with_the_system_allocator(process):
+    from ui import memory
+
+    # Importing ui.cached (as every page does) chose it here; the process chose it at start.
+    assert memory.allocator() == "system"
+    assert compute_process.run(os.getpid) != os.getpid()
+    assert compute_process.run(memory.allocator) == "system"
+
+
 def test_an_error_is_raised_as_itself(process):
     # ClusterMemoryError's keyword arguments do not survive pickling: the caller computes
     # it again, so the page sees the real error.
