@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -531,7 +532,7 @@ def precompute_map(area_code: str | None, filters: Filters) -> None:
 
 def render_map_section(area_code: str | None, filters: Filters, config: AppConfig, *,
                        title: str, focus: dict | None = None, present: bool = False,
-                       details: bool = True):
+                       details: bool = True, meanwhile: Callable[[], object] | None = None):
     """The map first, filling the screen and fitted to the area, with its title, period and
     legend on it; then the PNG download and, with `details`, the ranked tables and profile.
 
@@ -551,6 +552,10 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         Presentation mode: map only, a little taller.
     details : bool, default True
         Draw the ranked tables and the hotspot profile right below the map.
+    meanwhile : callable, optional
+        Computes (into the caches) what the page shows below the map, called while the
+        other core finishes the clusters and predicted cells, before the page waits for
+        them; the hotspot profile below the map is computed there too.
 
     Returns
     -------
@@ -618,7 +623,13 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
                              period=period, names=hotspot_names, threshold=threshold),
             layer_id="hotspots", colour=deck.HOTSPOT_COLOUR))
     # The clusters and the predicted cells, computed meanwhile on the other core, are asked
-    # for as late as possible: the page waits for them only if they are not ready yet.
+    # for as late as possible: the page waits for them only if they are not ready yet. What
+    # the page shows further down is computed first, while they may still be running.
+    if not present:
+        _profile_ahead(area_code, filters, analysis, aggregate_only=aggregate_only,
+                       key=f"map_{area_code or 'humber'}")
+        if meanwhile is not None:
+            meanwhile()
     clusters = cached.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
                                min_samples=filters.min_samples,
                                max_memory_mb=filters.max_memory_mb, measure=filters.measure,
@@ -744,6 +755,25 @@ def _details(area_code: str | None, filters: Filters, *, analysis, clusters, eve
                 threshold_value=filters.threshold_value, measure=filters.measure)
             render_profile(profile, respond=(area_code, filters))
     attribution()
+
+
+def _profile_ahead(area_code: str | None, filters: Filters, analysis, *,
+                   aggregate_only: bool, key: str) -> None:
+    """Compute the profile :func:`pick_hotspot` will most likely show (the one picked
+    before, else the one in the URL, else the first), while the other core is busy: a map
+    click that picks another is computed when drawn, as before."""
+    if "hotspots" not in filters.layers or aggregate_only or not len(analysis.outlines):
+        return
+    ids = sorted(int(i) for i in analysis.outlines["hotspot_id"])
+    chosen = st.session_state.get(f"{key}_hotspot")
+    if chosen not in ids:
+        requested = st.query_params.get("hotspot")
+        chosen = int(requested) if requested and requested.isdigit() and \
+            int(requested) in ids else ids[0]
+    cached.hotspot_profile(area_code, filters.months, filters.crime_group, chosen,
+                           bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                           threshold_method=filters.threshold_method,
+                           threshold_value=filters.threshold_value, measure=filters.measure)
 
 
 def _clicked(event, layer: str, id_name: str) -> int | None:

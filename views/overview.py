@@ -21,8 +21,11 @@ if presentation.active():
     st.stop()
 
 presentation.start_button(key="humber")
-map_details = render_map_section(None, filters, config, focus=focus, details=False,
-                                 title=f"{config.region.name}: {filters.crime_group}")
+map_details = render_map_section(
+    None, filters, config, focus=focus, details=False,
+    title=f"{config.region.name}: {filters.crime_group}",
+    meanwhile=lambda: (cached.csp_summary(filters.months, filters.crime_group),
+                       cached.csp_trend(filters.months, filters.crime_group)))
 
 st.title(f"{config.region.name} overview")
 st.markdown(config.region.description)

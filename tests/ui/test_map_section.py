@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -158,6 +159,41 @@ def test_the_picker_follows_the_list_after_a_map_click():
     at.run()
     at.selectbox(key="m_hotspot").set_value(1).run()
     assert at.session_state["shown"] == 1
+
+
+def test_the_profile_computed_ahead_is_the_one_shown(fresh_store, monkeypatch):
+    # While the other core computes the clusters and predicted cells, the page computes
+    # the profile the picker will show: each run computes it once, never one not shown.
+    from tests.ui.conftest import _csp_page
+    from ui import cached
+
+    profiled, asked = [], []
+    real, real_clusters = cached.profile_hotspots, cached.clusters
+
+    def profile(*args, hotspot_ids, **kwargs):
+        profiled.append(list(hotspot_ids))
+        asked.append("profile")
+        return real(*args, hotspot_ids=hotspot_ids, **kwargs)
+
+    def clusters(*args, **kwargs):
+        if not threading.current_thread().name.startswith("humber-ahead"):  # the page's
+            asked.append("clusters")
+        return real_clusters(*args, **kwargs)
+
+    monkeypatch.setattr(cached, "profile_hotspots", profile)
+    monkeypatch.setattr(cached, "clusters", clusters)
+    at = AppTest.from_function(_csp_page, args=(HULL,), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    picker = at.selectbox(key=f"map_{HULL}_hotspot")
+    assert profiled == [[picker.value]]
+    assert asked == ["profile", "clusters"]     # before the page waits for the other core
+    assert picker.index == 0 and len(picker.options) > 1
+    chosen = int(re.match(r"Hotspot (\d+)", picker.options[1]).group(1))  # its name
+    picker.set_value(chosen).run()
+    assert at.selectbox(key=f"map_{HULL}_hotspot").value == chosen
+    assert chosen != profiled[0][0] and profiled[1:] == [[chosen]]
+    at.run()                                    # the picked one is the one computed ahead
+    assert profiled[1:] == [[chosen]]
 
 
 def test_presentation_mode_steps_through_the_areas_without_the_sidebar():
