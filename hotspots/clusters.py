@@ -181,7 +181,7 @@ def _k_distances(uniq: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
     # Locations hold several incidents each, so the k-th incident is usually among far
     # fewer than k locations: ask for about twice the locations the average count needs,
     # then the full k only for the locations not reached (a query's cost grows with its k:
-    # 40 ms for the Humber's 7,400 locations at k = 50, 12 ms in two steps). The distance
+    # 41 ms for the Humber's 7,400 locations at k = 50, 29 ms in two steps). The distance
     # at which the count reaches k does not depend on the order of equidistant
     # neighbours, so both steps give the one-step distances (tested).
     q_full = min(k, m)

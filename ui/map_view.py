@@ -564,6 +564,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
         when `details` drew them already).
     """
     rule = current_rule()
+    map_key = f"map_{area_code or 'humber'}"
     aggregate_only = rule is not None
     if aggregate_only:  # partner / public: the server enforces the floors, counts only
         filters = dataclasses.replace(filters, bandwidth=rule.bandwidth(filters.bandwidth),
@@ -627,7 +628,7 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     # the page shows further down is computed first, while they may still be running.
     if not present:
         _profile_ahead(area_code, filters, analysis, aggregate_only=aggregate_only,
-                       key=f"map_{area_code or 'humber'}")
+                       key=map_key)
         if meanwhile is not None:
             meanwhile()
     clusters = cached.clusters(area_code, filters.months, filters.crime_group, eps=filters.eps,
@@ -676,7 +677,6 @@ def render_map_section(area_code: str | None, filters: Filters, config: AppConfi
     if sees_streets and "streets" in filters.layers:
         legend_block += ('<div style="font-size:11px;color:#555">Street names (zoom in): '
                          'police.uk map point names, from every stored month.</div>')
-    map_key = f"map_{area_code or 'humber'}"
     box = f"{map_key}_box"
     st.html(_page_css(box, present=present))
     with st.container(key=box):

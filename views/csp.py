@@ -35,8 +35,12 @@ def render(area_code: str) -> None:
         st.stop()
 
     presentation.start_button(key=area.slug)
-    map_details = render_map_section(map_area, filters, config, focus=focus, details=False,
-                                     title=f"{area.name}{ward_name}: {filters.crime_group}")
+    map_details = render_map_section(
+        map_area, filters, config, focus=focus, details=False,
+        title=f"{area.name}{ward_name}: {filters.crime_group}",
+        meanwhile=lambda: (cached.csp_summary(filters.months, filters.crime_group),
+                           cached.lsoa_rates(area_code, filters.months, filters.crime_group),
+                           cached.csp_trend(filters.months, filters.crime_group)))
     st.title(area.name)
     freshness_caption()
     summary = cached.csp_summary(filters.months, filters.crime_group)
