@@ -4,9 +4,10 @@ pandas 3 keeps text columns (crime type, LSOA code, street) as Arrow strings, al
 Arrow's default memory pool, mimalloc in the PyPI wheels. mimalloc hands freed memory back
 to the system within milliseconds, so every interaction's selections and summaries
 allocated it afresh, each first touch a page fault: on this machine 10-30 ms of system time
-per selection of the 300,000-incident store, and the overview's month change took 0.36-0.48 s
-(median 0.42 s over ten runs) instead of 0.31-0.42 s (median 0.35 s) with the system's
-allocator, which keeps freed memory for the next request.
+per selection of the 300,000-incident store. With the system's allocator, which keeps freed
+memory for the next request, the page's thread spent 0.02 s instead of 0.06 s in the kernel
+on the overview's month change, which took 0.32-0.33 s instead of 0.37-0.40 s (medians of
+alternating runs; docs/performance.md), and the process's peak memory was no higher.
 """
 
 from __future__ import annotations
