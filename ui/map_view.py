@@ -522,12 +522,7 @@ def precompute_map(area_code: str | None, filters: Filters) -> None:
         cached.predicted(area_code, filters.months, filters.crime_group,
                          coverage=_predicted_coverage(filters), disclosure=None)
     if "hotspots" in filters.layers and len(analysis.outlines):
-        first = min(int(i) for i in analysis.outlines["hotspot_id"])
-        cached.hotspot_profile(area_code, filters.months, filters.crime_group, first,
-                               bandwidth=filters.bandwidth, cell_size=filters.cell_size,
-                               threshold_method=filters.threshold_method,
-                               threshold_value=filters.threshold_value,
-                               measure=filters.measure)
+        _profile(area_code, filters, _profiled_ids(analysis.outlines)[0])
 
 
 def render_map_section(area_code: str | None, filters: Filters, config: AppConfig, *,
@@ -745,15 +740,10 @@ def _details(area_code: str | None, filters: Filters, *, analysis, clusters, eve
         _ranked_table(clusters.table, "cluster_id", "Cluster")
     if "hotspots" in filters.layers and len(analysis.outlines) and not aggregate_only:
         st.subheader("Hotspot profile")
-        ids = sorted(int(i) for i in analysis.outlines["hotspot_id"])
-        chosen = pick_hotspot(event, ids, names=hotspot_names, key=map_key)
+        chosen = pick_hotspot(event, _profiled_ids(analysis.outlines), names=hotspot_names,
+                              key=map_key)
         if chosen is not None:
-            profile = cached.hotspot_profile(
-                area_code, filters.months, filters.crime_group, chosen,
-                bandwidth=filters.bandwidth, cell_size=filters.cell_size,
-                threshold_method=filters.threshold_method,
-                threshold_value=filters.threshold_value, measure=filters.measure)
-            render_profile(profile, respond=(area_code, filters))
+            render_profile(_profile(area_code, filters, chosen), respond=(area_code, filters))
     attribution()
 
 
@@ -764,16 +754,34 @@ def _profile_ahead(area_code: str | None, filters: Filters, analysis, *,
     click that picks another is computed when drawn, as before."""
     if "hotspots" not in filters.layers or aggregate_only or not len(analysis.outlines):
         return
-    ids = sorted(int(i) for i in analysis.outlines["hotspot_id"])
-    chosen = st.session_state.get(f"{key}_hotspot")
-    if chosen not in ids:
-        requested = st.query_params.get("hotspot")
-        chosen = int(requested) if requested and requested.isdigit() and \
-            int(requested) in ids else ids[0]
-    cached.hotspot_profile(area_code, filters.months, filters.crime_group, chosen,
-                           bandwidth=filters.bandwidth, cell_size=filters.cell_size,
-                           threshold_method=filters.threshold_method,
-                           threshold_value=filters.threshold_value, measure=filters.measure)
+    _profile(area_code, filters,
+             _listed_hotspot(f"{key}_hotspot", _profiled_ids(analysis.outlines)))
+
+
+def _profile(area_code: str | None, filters: Filters, hotspot_id: int):
+    """The (cached) profile of one hotspot of the map of `filters`."""
+    return cached.hotspot_profile(area_code, filters.months, filters.crime_group, hotspot_id,
+                                  bandwidth=filters.bandwidth, cell_size=filters.cell_size,
+                                  threshold_method=filters.threshold_method,
+                                  threshold_value=filters.threshold_value,
+                                  measure=filters.measure)
+
+
+def _profiled_ids(outlines) -> list[int]:
+    """The hotspots that can be profiled, in the picker's order."""
+    return sorted(int(i) for i in outlines["hotspot_id"])
+
+
+def _listed_hotspot(picker: str, ids: list[int]) -> int:
+    """The hotspot the picker lists without a new map click: the one picked before (kept in
+    ``st.session_state[picker]``), else the one in the URL (``?hotspot=N``), else the
+    first."""
+    chosen = st.session_state.get(picker)
+    if chosen in ids:
+        return chosen
+    requested = st.query_params.get("hotspot")
+    return int(requested) if requested and requested.isdigit() and int(requested) in ids \
+        else ids[0]
 
 
 def _clicked(event, layer: str, id_name: str) -> int | None:
@@ -815,9 +823,7 @@ def pick_hotspot(event, ids: list[int], *, names: dict[int, str], key: str) -> i
         st.session_state[handled] = clicked
         st.session_state[picker] = clicked
     if st.session_state.get(picker) not in ids:
-        requested = st.query_params.get("hotspot")
-        st.session_state[picker] = (int(requested) if requested and requested.isdigit()
-                                    and int(requested) in ids else ids[0])
+        st.session_state[picker] = _listed_hotspot(picker, ids)
     chosen = st.selectbox("Hotspot profile", ids, key=picker,
                           format_func=lambda i: names.get(i, f"Hotspot {i}"),
                           help="Click a hotspot outline on the map, or pick it here.")
